@@ -1,0 +1,39 @@
+# Two commands a newcomer needs: `make demo` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_DB := data/demo.duckdb
+
+.PHONY: install test lint pytest demo bench clean
+
+install: $(STAMP)
+
+# Rebuilt only when the pins or the package metadata change, so a second `make test` is quick.
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check harness tests bench
+	$(BIN)/ruff format --check harness tests bench
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+test: lint pytest
+
+demo: $(STAMP)
+	@mkdir -p data
+	@rm -f $(DEMO_DB)
+	$(BIN)/harness --db $(DEMO_DB) ingest fixtures/btcusdt_20240808.gz
+	$(BIN)/harness --db $(DEMO_DB) data ls
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,35 @@
+"""The `harness` command line: one group, with subcommands registered from small modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from harness.cli.context import Ctx
+from harness.cli.data_cmds import data, ingest
+from harness.data.store import ENV_DB, default_db_path
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Tick store file (default: ${ENV_DB} or data/harness.duckdb).",
+)
+@click.version_option(package_name="harness")
+@click.pass_context
+def main(ctx: click.Context, db: Path | None) -> None:
+    """Deterministic backtest and incident replay for crypto perpetual-futures venues.
+
+    \b
+    Typical session:
+      harness ingest fixtures/btcusdt_20240808.gz     # load real ticks into the store
+      harness data ls                                  # what the store holds
+    """
+    ctx.obj = Ctx(db=db or default_db_path())
+
+
+main.add_command(ingest)
+main.add_command(data)
