@@ -1,0 +1,1 @@
+"""The simulated venue: instruments, books, matching, accounts, margin and the liquidation path."""
