@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from harness.cli.book_cmds import book
 from harness.cli.context import Ctx
 from harness.cli.data_cmds import data, ingest
 from harness.data.store import ENV_DB, default_db_path
@@ -27,9 +28,11 @@ def main(ctx: click.Context, db: Path | None) -> None:
     Typical session:
       harness ingest fixtures/btcusdt_20240808.gz     # load real ticks into the store
       harness data ls                                  # what the store holds
+      harness book BTCUSDT --at 2024-08-08T23:58:00Z   # the book at an instant
     """
     ctx.obj = Ctx(db=db or default_db_path())
 
 
 main.add_command(ingest)
 main.add_command(data)
+main.add_command(book)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from harness.cli.context import Ctx
+from harness.cli.context import Ctx, db_option
 from harness.cli.timefmt import iso
 from harness.data.errors import IngestError
 from harness.data.formats import FORMATS
@@ -37,6 +37,7 @@ FORMAT_HELP = "; ".join(f"{fmt.name}: {fmt.description}" for fmt in FORMATS)
     show_default=True,
     help="How far a series' timestamps may step backwards before the file is refused.",
 )
+@db_option
 @click.pass_obj
 def ingest(
     ctx: Ctx,
@@ -95,6 +96,7 @@ def data() -> None:
 
 @data.command("ls")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per row, for machines.")
+@db_option
 @click.pass_obj
 def data_ls(ctx: Ctx, as_json: bool) -> None:
     """Rows, first and last timestamp, and sequence gaps per exchange, symbol and kind."""

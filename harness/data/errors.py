@@ -14,5 +14,5 @@ class IngestError(Exception):
         super().__init__(f"{where}: {message}")
 
 
-class AlreadyIngested(IngestError):
+class AlreadyIngestedError(IngestError):
     """The same bytes (by sha256) are in the store already; `--force` ingests them again."""

@@ -1,4 +1,4 @@
-"""Ingest driver: detect, parse and validate every file first, then write all of it in one transaction.
+"""Ingest driver: detect, parse and validate every file first, then write it all in one transaction.
 
 Parsing everything before the first write means a bad line in the last file of a call leaves the
 store exactly as it was; the single transaction covers failures during the write itself.
@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from harness.data.errors import AlreadyIngested, IngestError
+from harness.data.errors import AlreadyIngestedError, IngestError
 from harness.data.formats import FORMATS, format_by_name
 from harness.data.formats.base import Format, Gap, IngestOptions, Parsed, check_time_order
 from harness.data.schema import frame_schema, table_columns
@@ -104,7 +104,7 @@ def ingest_paths(
             raise IngestError(src.name, None, "no such file")
         sha = src.sha256()
         if sha in known and not force:
-            raise AlreadyIngested(
+            raise AlreadyIngestedError(
                 src.name, None, f"already ingested (sha256 {sha[:12]}...); use --force to add again"
             )
         known.add(sha)

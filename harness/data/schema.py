@@ -1,9 +1,9 @@
 """DuckDB schema of the tick store.
 
-Every market-data table carries `exchange`, `symbol`, `ts` (exchange time, int64 ns since the epoch),
-`local_ts` (receive time where the source has one), `ingest_id` and `seq`. `seq` keeps file order for
-ties: it is `line * 4096 + position inside the message`, so a depth message with many levels keeps its
-level order and two rows never share (ingest_id, seq) within a kind.
+Every market-data table carries `exchange`, `symbol`, `ts` (exchange time, int64 ns since the
+epoch), `local_ts` (receive time where the source has one), `ingest_id` and `seq`. `seq` keeps file
+order for ties: it is `line * 4096 + position inside the message`, so a depth message with many
+levels keeps its level order and two rows never share (ingest_id, seq) within a kind.
 
 Prices and quantities are stored as DOUBLE parsed from the source's decimal strings. The venue turns
 them into integer ticks and lots (`round(price / tick)`), which is exact for any price with fewer
@@ -29,7 +29,12 @@ COMMON: Final[dict[str, pl.DataType]] = {
 
 KIND_COLUMNS: Final[dict[str, dict[str, pl.DataType]]] = {
     # side: +1 when the aggressor bought, -1 when it sold.
-    "trades": {"price": pl.Float64(), "qty": pl.Float64(), "side": pl.Int8(), "trade_id": pl.Int64()},
+    "trades": {
+        "price": pl.Float64(),
+        "qty": pl.Float64(),
+        "side": pl.Int8(),
+        "trade_id": pl.Int64(),
+    },
     # side: +1 bid, -1 ask; qty is the new size at the level, 0 removes it.
     "book_deltas": {
         "side": pl.Int8(),

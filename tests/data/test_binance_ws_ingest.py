@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from harness.data.errors import AlreadyIngested
+from harness.data.errors import AlreadyIngestedError
 from harness.data.ingest import ingest_paths
 from tests.conftest import BTCUSDT_CAPTURE
 
@@ -37,12 +37,13 @@ def test_exchange_time_is_transaction_time_and_local_time_is_kept(
     row = store.execute(
         "SELECT ts, local_ts, price, qty, side, trade_id FROM trades ORDER BY ts, seq LIMIT 1"
     ).fetchall()[0]
-    assert row == (1_723_161_256_322_000_000, 1_723_161_255_088_176_367, 61800.3, 0.006, 1, 5266583935)
+    expected = (1_723_161_256_322_000_000, 1_723_161_255_088_176_367, 61800.3, 0.006, 1, 5266583935)
+    assert row == expected
 
 
 def test_same_file_is_refused_unless_forced(store: duckdb.DuckDBPyConnection) -> None:
     ingest_paths(store, [BTCUSDT_CAPTURE])
-    with pytest.raises(AlreadyIngested, match="already ingested"):
+    with pytest.raises(AlreadyIngestedError, match="already ingested"):
         ingest_paths(store, [BTCUSDT_CAPTURE])
     assert _count(store, "SELECT count(*) FROM ingests") == 1
     ingest_paths(store, [BTCUSDT_CAPTURE], force=True)
