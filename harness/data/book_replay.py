@@ -18,17 +18,50 @@ from harness.venue.l2book import L2Book
 FloatBook = L2Book[float, float]
 
 
+SKIP, APPLY, RESET = 0, 1, 2
+
+
+class DepthSequencer:
+    """Decides, row by row, whether a stored depth row reaches the book (and when it resets)."""
+
+    __slots__ = ("_snapshot_key", "snapshot_id", "synced")
+
+    def __init__(self) -> None:
+        self.synced = False
+        self.snapshot_id: int | None = None
+        self._snapshot_key: tuple[int, int | None] | None = None
+
+    def admit(self, ts: int, is_snapshot: bool, update_id: int | None) -> int:
+        """RESET (clear the book, then apply), APPLY, or SKIP (stale, or no snapshot yet)."""
+        if is_snapshot:
+            key = (ts, update_id)
+            if key == self._snapshot_key:
+                return APPLY
+            self._snapshot_key = key
+            self.snapshot_id = update_id
+            self.synced = True
+            return RESET
+        self._snapshot_key = None
+        if not self.synced:
+            return SKIP
+        if update_id is not None and self.snapshot_id is not None and update_id < self.snapshot_id:
+            return SKIP
+        return APPLY
+
+
 class BookReplayer:
     """Applies depth rows of one symbol, in stream order, to an L2 book."""
 
-    __slots__ = ("_snapshot_key", "book", "last_update_id", "snapshot_id", "synced")
+    __slots__ = ("book", "last_update_id", "sequencer")
 
     def __init__(self, book: FloatBook | None = None) -> None:
         self.book: FloatBook = book if book is not None else L2Book()
-        self.synced = False
-        self.snapshot_id: int | None = None
+        self.sequencer = DepthSequencer()
         self.last_update_id: int | None = None
-        self._snapshot_key: tuple[int, int | None] | None = None
+
+    @property
+    def synced(self) -> bool:
+        return self.sequencer.synced
 
     def apply(
         self,
@@ -40,21 +73,11 @@ class BookReplayer:
         qty: float,
     ) -> bool:
         """Apply one level row; False when it was skipped (stale, or no snapshot yet)."""
-        if is_snapshot:
-            key = (ts, update_id)
-            if key != self._snapshot_key:
-                self.book.clear()
-                self._snapshot_key = key
-                self.snapshot_id = update_id
-                self.synced = True
-            self.book.set_level(side, price, qty)
-            self.last_update_id = update_id
-            return True
-        self._snapshot_key = None
-        if not self.synced:
+        verdict = self.sequencer.admit(ts, is_snapshot, update_id)
+        if verdict == SKIP:
             return False
-        if update_id is not None and self.snapshot_id is not None and update_id < self.snapshot_id:
-            return False
+        if verdict == RESET:
+            self.book.clear()
         self.book.set_level(side, price, qty)
         self.last_update_id = update_id
         return True
