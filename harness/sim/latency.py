@@ -183,11 +183,18 @@ class Link(Generic[T]):
         )
         self._last_ns = env.now
 
-    def send(self, message: T) -> int:
-        """Put `message` on the wire now; returns the time it will be delivered."""
+    def send(self, message: T, at: int | None = None) -> int:
+        """Put `message` on the wire now (or at `at`, not before now); returns its delivery time.
+
+        `at` is for senders running ahead of the clock, like the Tape applying ticks between
+        events: a fill caused by a tick at t is sent at t, never earlier.
+        """
         env = self._env
         now = env.now
-        arrival = now + self._sample(now)
+        sent = now if at is None else at
+        if sent < now:
+            raise ValueError(f"link {self.name}: cannot send at {sent}, before now ({now})")
+        arrival = sent + self._sample(sent)
         arrival = max(arrival, self._last_ns)
         self._last_ns = arrival
         simpy.Timeout(env, arrival - now, message).callbacks.append(self._arrive)

@@ -711,8 +711,10 @@ class AgentConfig:
     margin_mode: str = setting(
         Choice(*MARGIN_MODES), "Margin mode on every symbol.", default="cross"
     )
-    fee_tier: int = setting(
-        Integer(minimum=0), "VIP level of the fee schedule (0: regular).", default=0
+    fee_tier: str = setting(
+        Text(r"[a-z0-9]+", "fee tier name"),
+        "Tier of the fee schedule: regular, vip1..vip9, mm1..mm3 (maker rebates).",
+        default="regular",
     )
     feed: str = setting(
         Choice(*FEEDS),

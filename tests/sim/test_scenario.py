@@ -90,7 +90,7 @@ params = { spread_ticks = 3, sizes = [1, 2], nested = { a = 1.5 } }
 balance = "25000.5"
 leverage = 5
 margin_mode = "isolated"
-fee_tier = 3
+fee_tier = "vip3"
 feed = "every_tick"
 conflation_ms = 2.5
 latency.orders = { model = "lognormal", median_ms = 5, sigma = 0.5, windows = [
