@@ -24,24 +24,28 @@ SKIP, APPLY, RESET = 0, 1, 2
 class DepthSequencer:
     """Decides, row by row, whether a stored depth row reaches the book (and when it resets)."""
 
-    __slots__ = ("_snapshot_key", "snapshot_id", "synced")
+    __slots__ = ("_in_snapshot", "snapshot_id", "synced")
 
     def __init__(self) -> None:
         self.synced = False
         self.snapshot_id: int | None = None
-        self._snapshot_key: tuple[int, int | None] | None = None
+        self._in_snapshot = False
 
     def admit(self, ts: int, is_snapshot: bool, update_id: int | None) -> int:
-        """RESET (clear the book, then apply), APPLY, or SKIP (stale, or no snapshot yet)."""
+        """RESET (clear the book, then apply), APPLY, or SKIP (stale, or no snapshot yet).
+
+        A snapshot is a run of snapshot rows; a new run, or a new update id within a run (two
+        Binance REST snapshots back to back), starts a fresh book. Tardis snapshots have no ids
+        and may span several timestamps, so time alone never splits a run.
+        """
         if is_snapshot:
-            key = (ts, update_id)
-            if key == self._snapshot_key:
+            if self._in_snapshot and update_id == self.snapshot_id:
                 return APPLY
-            self._snapshot_key = key
+            self._in_snapshot = True
             self.snapshot_id = update_id
             self.synced = True
             return RESET
-        self._snapshot_key = None
+        self._in_snapshot = False
         if not self.synced:
             return SKIP
         if update_id is not None and self.snapshot_id is not None and update_id < self.snapshot_id:

@@ -77,3 +77,17 @@ def test_book_before_any_snapshot_is_not_synced(store: duckdb.DuckDBPyConnection
     at = rebuild_at(store, "BTCUSDT", first_ts)
     assert not at.synced
     assert at.book.best_bid() is None
+
+
+def test_a_snapshot_spanning_timestamps_is_one_book() -> None:
+    from harness.data.book_replay import APPLY, RESET, SKIP, DepthSequencer
+
+    seq = DepthSequencer()
+    assert seq.admit(1, False, None) == SKIP  # no snapshot yet
+    assert seq.admit(2, True, None) == RESET
+    assert seq.admit(3, True, None) == APPLY  # same run, later timestamp: still one snapshot
+    assert seq.admit(4, False, None) == APPLY
+    assert seq.admit(5, True, None) == RESET  # a new run
+    assert seq.admit(6, True, 7) == RESET  # a new id inside a run: another snapshot
+    assert seq.admit(7, False, 6) == SKIP  # stale against the snapshot's id
+    assert seq.admit(8, False, 7) == APPLY
