@@ -28,6 +28,10 @@ class L2Book(Generic[P, Q]):
         self._bids: SortedDict = SortedDict()
         self._asks: SortedDict = SortedDict()
 
+    def level_maps(self) -> tuple[SortedDict, SortedDict]:
+        """The bid (keyed by negated price) and ask maps, for hot loops that inline set_level."""
+        return self._bids, self._asks
+
     def clear(self) -> None:
         self._bids.clear()
         self._asks.clear()
