@@ -10,6 +10,7 @@ from harness.cli.book_cmds import book
 from harness.cli.calc_cmds import calc
 from harness.cli.context import Ctx
 from harness.cli.data_cmds import data, ingest
+from harness.cli.replay_cmds import replay
 from harness.data.store import ENV_DB, default_db_path
 
 
@@ -37,4 +38,5 @@ def main(ctx: click.Context, db: Path | None) -> None:
 main.add_command(ingest)
 main.add_command(data)
 main.add_command(book)
+main.add_command(replay)
 main.add_command(calc)

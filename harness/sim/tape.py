@@ -124,13 +124,34 @@ class Tape:
         self.stats = TapeStats()
         self.sequencers = {symbol: DepthSequencer() for symbol in self.feeds}
 
+    def warm_start(self) -> int:
+        """Where streaming begins: the latest depth snapshot at or before `start` of any symbol.
+
+        Book rows between it and `start` rebuild the book before the window opens; nothing else
+        from before `start` reaches the venue.
+        """
+        marks = ", ".join("?" for _ in self.feeds)
+        params: list[object] = [*self.feeds, self.start]
+        where = f"symbol IN ({marks}) AND is_snapshot AND ts <= ?"
+        if self.exchange is not None:
+            where += " AND exchange = ?"
+            params.append(self.exchange)
+        rows = self.con.execute(
+            f"SELECT min(last) FROM (SELECT max(ts) AS last FROM book_deltas WHERE {where} "
+            "GROUP BY symbol)",
+            params,
+        ).fetchall()
+        found = rows[0][0]
+        return self.start if found is None else min(int(found), self.start)
+
     def run(self) -> Generator[simpy.Event, Any, None]:
         env = self.env
         symbols: Sequence[str] = list(self.feeds)
+        start = self.start
         for batch in stream_batches(
             self.con,
             kinds=TAPE_KINDS,
-            start=self.start,
+            start=self.warm_start(),
             end=self.end,
             symbols=symbols,
             exchange=self.exchange,
@@ -141,6 +162,10 @@ class Tape:
             kinds, stamps, seqs, syms = c["kind"], c["ts"], c["seq"], c["symbol"]
             for i in range(batch.num_rows):
                 ts = stamps[i]
+                if ts < start:
+                    if kinds[i] == BOOK:
+                        self._dispatch(BOOK, syms[i], ts, c, i)
+                    continue
                 while env.peek() < ts:
                     yield env.timeout(env.peek() - env.now)
                 if seqs[i] % SEQ_STRIDE == 0:

@@ -1,0 +1,1 @@
+"""Example strategies, each exercised by a test and usable from scenarios as `module:Class`."""

@@ -1,0 +1,494 @@
+"""The venue: matching engines, accounts, mark price and funding, journaling every state change.
+
+Engines answer with events; the venue settles fills in the ledger, tells engines about position
+changes (which may cut reduce-only orders, giving more events), journals everything in the order
+it happened and sends each agent its own events down its response link. Requests arrive when their
+uplink delivers them, so they carry `env.now`; market data arrives from the Tape, which may run
+ahead of the clock, so everything it causes carries the tick's timestamp.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import simpy
+
+from harness import journal as jk
+from harness.journal import Journal
+from harness.sim.clock import SimEnv
+from harness.venue.accounts import FillResult, Ledger
+from harness.venue.funding import average_premium, impact_price, premium_index, rate_e8_toward_zero
+from harness.venue.instruments import Instrument
+from harness.venue.l2book import ASK, BID
+from harness.venue.mark_price import MarkMethod, MarkPrice
+from harness.venue.matching import EngineConfig, MatchingEngine
+from harness.venue.orders import (
+    PUBLIC,
+    Accepted,
+    Amended,
+    Cancelled,
+    Event,
+    Expired,
+    Fill,
+    Liquidity,
+    OrderType,
+    Reason,
+    Rejected,
+    Request,
+    Side,
+    Triggered,
+)
+from harness.venue.requests import Amend, Cancel, CancelAll, Submit, VenueRequest
+
+HOUR_NS = 3_600_000_000_000
+PREMIUM_SAMPLE_NS = 5_000_000_000
+
+Responder = Callable[[Event, int], object]
+
+
+@dataclass(frozen=True)
+class VenueSettings:
+    mark_method: MarkMethod = "binance"
+    mark_interval_ns: int = 1_000_000_000
+    journal_mark_every_ns: int = 1_000_000_000
+
+
+class Market:
+    """One symbol: the Tape's feed target, and the venue's state for it."""
+
+    def __init__(self, venue: Venue, instrument: Instrument, engine: MatchingEngine) -> None:
+        self.venue = venue
+        self.symbol = instrument.symbol
+        self.instrument = instrument
+        self.engine = engine
+        interval = instrument.funding.interval_hours * HOUR_NS
+        self.mark_price = MarkPrice(venue.settings.mark_method, interval)
+        self.funding_interval_ns = interval
+        self.mark_from_data: int | None = None
+        self.index_from_data: int | None = None
+        self.rate_from_data: Fraction | None = None
+        self.premiums: list[Fraction] = []
+        self.book_listeners: list[Callable[[int], None]] = []
+        self.trade_listeners: list[Callable[[int, int, int, int], None]] = []
+
+    # --- SymbolFeed: called by the Tape, in tick time ---------------------------------------
+    def reset_book(self, ts: int) -> None:
+        self.engine.clear()
+
+    def depth(self, ts: int, side: int, price: int, qty: int) -> None:
+        events = self.engine.on_depth(side, price, qty, ts)
+        if events:
+            self.venue.handle(events, ts)
+        for listener in self.book_listeners:
+            listener(ts)
+
+    def trade(self, ts: int, price: int, qty: int, side: int) -> None:
+        events = self.engine.on_trade(price, qty, side, ts)
+        if events:
+            self.venue.handle(events, ts)
+        for listener in self.trade_listeners:
+            listener(ts, price, qty, side)
+
+    def top(self, ts: int, bid: int, bid_qty: int, ask: int, ask_qty: int) -> None:
+        """Recorded book tickers are a check on the rebuild, not an input to the venue."""
+
+    def recorded_mark(
+        self, ts: int, mark: int, index: int | None, rate: Fraction | None, next_funding: int | None
+    ) -> None:
+        self.mark_from_data = mark
+        self.index_from_data = index
+        if rate is not None:
+            self.rate_from_data = rate
+
+    def recorded_funding(self, ts: int, rate: Fraction) -> None:
+        self.rate_from_data = rate
+
+    # --- prices ------------------------------------------------------------------------------
+    def mid2(self) -> int | None:
+        bid, ask = self.engine.book.best(BID), self.engine.book.best(ASK)
+        if bid is None or ask is None:
+            return None
+        return bid[0] + ask[0]
+
+    def sample_mark(self, ts: int) -> int | None:
+        index = None if self.index_from_data is None else Fraction(self.index_from_data)
+        return self.mark_price.sample(
+            now_ns=ts,
+            mid2=self.mid2(),
+            last=self.engine.last,
+            index=index,
+            recorded=self.mark_from_data,
+            funding_rate=self.rate_from_data or Fraction(0),
+            next_funding_ns=(ts // self.funding_interval_ns + 1) * self.funding_interval_ns,
+        )
+
+    def sample_premium(self) -> None:
+        inst = self.instrument
+        notional = inst.impact_notional
+        book = self.engine.book
+
+        def walk(side: int) -> Fraction | None:
+            levels = ((inst.ticks_to_price(p), inst.lots_to_qty(q)) for p, q in book.levels(side))
+            return impact_price(levels, notional)
+
+        bid, ask = walk(BID), walk(ASK)
+        mid2 = self.mid2()
+        if bid is None or ask is None or mid2 is None:
+            return
+        index = (
+            inst.ticks_to_price(self.index_from_data)
+            if self.index_from_data is not None
+            else inst.ticks_to_price(1) * Fraction(mid2, 2)
+        )
+        self.premiums.append(premium_index(bid, ask, index))
+
+
+class Venue:
+    def __init__(
+        self,
+        env: SimEnv,
+        journal: Journal,
+        instruments: Mapping[str, Instrument],
+        settings: VenueSettings,
+        engine_config: Callable[[Instrument], EngineConfig] | None = None,
+    ) -> None:
+        self.env = env
+        self.journal = journal
+        self.settings = settings
+        self.ledger = Ledger(instruments.values())
+        order_ids = itertools.count(1)
+        make_config = engine_config or (lambda i: EngineConfig.from_instrument(i.symbol, i))
+        self.markets: dict[str, Market] = {}
+        for symbol, inst in instruments.items():
+            engine = MatchingEngine(make_config(inst), self._position_of, order_ids.__next__)
+            self.markets[symbol] = Market(self, inst, engine)
+        self.responders: dict[str, Responder] = {}
+        self.marks: dict[str, int] = {}
+        self._tracked: dict[int, Side] = {}
+        self._pending_taker: Fill | None = None
+
+    def _position_of(self, account: str, symbol: str) -> int:
+        if account not in self.ledger.accounts:
+            return 0
+        return self.ledger.position(account, symbol).qty
+
+    # --- accounts ----------------------------------------------------------------------------
+    def open_account(
+        self,
+        name: str,
+        balance_units: int,
+        *,
+        leverage: int,
+        isolated: bool,
+        fee_tier: str,
+        responder: Responder | None = None,
+    ) -> None:
+        self.ledger.open_account(name, fee_tier=fee_tier)
+        if balance_units > 0:
+            self.ledger.deposit(name, balance_units)
+        for symbol in self.markets:
+            self.ledger.set_leverage(name, symbol, leverage)
+            if isolated:
+                self.ledger.set_margin_mode(name, symbol, True)
+        if responder is not None:
+            self.responders[name] = responder
+        self.journal.append(
+            self.env.now, jk.BALANCE, name, "", wallet=balance_units, reason="deposit"
+        )
+
+    # --- requests from agents, at env.now ----------------------------------------------------
+    def on_request(self, message: VenueRequest) -> None:
+        ts = self.env.now
+        engine = self.markets[message.symbol].engine
+        events: list[Event]
+        if isinstance(message, Submit):
+            rejected = self._margin_reject(message, ts)
+            events = [rejected] if rejected else engine.submit(message.request, ts)
+        elif isinstance(message, Cancel):
+            events = engine.cancel_by_client_id(message.account, message.client_id, ts)
+        elif isinstance(message, CancelAll):
+            events = engine.cancel_all(message.account, ts)
+        elif isinstance(message, Amend):
+            order = engine.order_by_client_id(message.account, message.client_id)
+            if order is None:
+                events = [
+                    Rejected(
+                        ts,
+                        message.symbol,
+                        0,
+                        message.client_id,
+                        message.account,
+                        Request.AMEND,
+                        Reason.UNKNOWN_ORDER,
+                    )
+                ]
+            else:
+                events = engine.amend(
+                    order.order_id, ts, new_qty=message.qty, new_price=message.price
+                )
+        self.handle(events, ts)
+
+    def _margin_reject(self, message: Submit, ts: int) -> Rejected | None:
+        request = message.request
+        market = self.markets[message.symbol]
+        mark = self.marks.get(message.symbol)
+        price = request.price if request.price is not None else request.stop_price
+        if price is None:
+            price = mark if mark is not None else market.engine.last
+        if price is None or request.qty <= 0:
+            return None  # the engine rejects what cannot be priced
+        check = self.ledger.initial_margin_check(
+            request.account,
+            message.symbol,
+            int(request.side),
+            request.qty,
+            price,
+            self._marks_or(price, message.symbol),
+            reduce_only=request.reduce_only,
+        )
+        if check.ok:
+            return None
+        return Rejected(
+            ts,
+            message.symbol,
+            0,
+            request.client_id or "",
+            request.account,
+            Request.SUBMIT,
+            Reason.INSUFFICIENT_MARGIN,
+        )
+
+    def _marks_or(self, fallback: int, symbol: str) -> dict[str, int]:
+        marks = dict(self.marks)
+        marks.setdefault(symbol, fallback)
+        return marks
+
+    # --- engine events -----------------------------------------------------------------------
+    def handle(self, events: list[Event], ts: int) -> None:
+        for event in events:
+            if isinstance(event, Fill):
+                self._fill(event, ts)
+            else:
+                self._journal_event(event, ts)
+                self._track(event)
+            responder = self.responders.get(event.account)
+            if responder is not None:
+                responder(event, ts)
+
+    def _fill(self, fill: Fill, ts: int) -> None:
+        if fill.counterparty == PUBLIC:
+            result = self.ledger.apply_fill(
+                fill.account,
+                fill.symbol,
+                int(fill.side),
+                fill.qty,
+                fill.price,
+                fill.liquidity is Liquidity.MAKER,
+                order_id=self._ledger_order(fill),
+            )
+            self._settled(fill, result, ts)
+            return
+        if fill.liquidity is Liquidity.TAKER:
+            self._pending_taker = fill
+            return
+        taker = self._pending_taker
+        assert taker is not None and taker.match_id == fill.match_id, "maker fill without taker"
+        self._pending_taker = None
+        taker_result, maker_result = self.ledger.apply_match(
+            fill.symbol,
+            fill.qty,
+            fill.price,
+            taker.account,
+            int(taker.side),
+            fill.account,
+            taker_order_id=self._ledger_order(taker),
+            maker_order_id=self._ledger_order(fill),
+        )
+        self._settled(taker, taker_result, ts)
+        self._settled(fill, maker_result, ts)
+
+    def _ledger_order(self, fill: Fill) -> int | None:
+        """The order id the ledger knows (resting limits), so it releases their margin."""
+        return fill.order_id if fill.order_id in self._tracked else None
+
+    def _settled(self, fill: Fill, result: FillResult, ts: int) -> None:
+        self.journal.append(
+            ts,
+            jk.FILL,
+            fill.account,
+            fill.symbol,
+            order_id=fill.order_id,
+            client_id=fill.client_id,
+            side=int(fill.side),
+            price=fill.price,
+            qty=fill.qty,
+            liquidity=str(fill.liquidity),
+            counterparty=fill.counterparty,
+            leaves=fill.leaves,
+            match_id=fill.match_id,
+        )
+        self.journal.append(ts, jk.FEE, fill.account, fill.symbol, fee=result.fee)
+        self.journal.append(
+            ts,
+            jk.POSITION,
+            fill.account,
+            fill.symbol,
+            before=result.position_before,
+            after=result.position_after,
+            realized_pnl=result.realized_pnl,
+        )
+        self._track(fill)
+        if result.position_after != result.position_before:
+            engine = self.markets[fill.symbol].engine
+            more = engine.on_position_change(fill.account, result.position_after, ts)
+            if more:
+                self.handle(more, ts)
+
+    def _journal_event(self, event: Event, ts: int) -> None:
+        head: dict[str, jk.Value] = {"order_id": event.order_id, "client_id": event.client_id}
+        if isinstance(event, Accepted):
+            self.journal.append(
+                ts,
+                jk.ORDER_ACCEPTED,
+                event.account,
+                event.symbol,
+                **head,
+                side=int(event.side),
+                type=str(event.order_type),
+                tif=str(event.tif),
+                price=event.price if event.price is not None else 0,
+                stop_price=event.stop_price if event.stop_price is not None else 0,
+                qty=event.qty,
+                reduce_only=event.reduce_only,
+            )
+        elif isinstance(event, Rejected):
+            self.journal.append(
+                ts,
+                jk.ORDER_REJECTED,
+                event.account,
+                event.symbol,
+                **head,
+                request=str(event.request),
+                reason=str(event.reason),
+            )
+        elif isinstance(event, Cancelled | Expired):
+            kind = jk.ORDER_CANCELLED if isinstance(event, Cancelled) else jk.ORDER_EXPIRED
+            self.journal.append(
+                ts,
+                kind,
+                event.account,
+                event.symbol,
+                **head,
+                reason=str(event.reason),
+                leaves=event.leaves,
+            )
+        elif isinstance(event, Triggered):
+            self.journal.append(
+                ts,
+                jk.ORDER_TRIGGERED,
+                event.account,
+                event.symbol,
+                **head,
+                source=str(event.source),
+                trigger_price=event.trigger_price,
+            )
+        elif isinstance(event, Amended):
+            self.journal.append(
+                ts,
+                jk.ORDER_AMENDED,
+                event.account,
+                event.symbol,
+                **head,
+                qty=event.qty,
+                price=event.price if event.price is not None else 0,
+                leaves=event.leaves,
+                kept_priority=event.kept_priority,
+                reason=str(event.reason),
+            )
+
+    def _track(self, event: Event) -> None:
+        """Keep the ledger's open orders (which count toward initial margin) in step.
+
+        The ledger consumes an order on each fill that names it; the venue registers resting
+        limit orders when accepted, re-registers them when amended and removes them when they
+        end without filling.
+        """
+        order_id = event.order_id
+        if isinstance(event, Accepted):
+            if event.order_type is OrderType.LIMIT and event.price is not None:
+                self._register(event, event.side, event.qty, event.price)
+        elif isinstance(event, Fill):
+            if event.leaves == 0:
+                self._tracked.pop(order_id, None)
+        elif isinstance(event, Amended) and order_id in self._tracked:
+            side = self._tracked.pop(order_id)
+            self.ledger.remove_order(order_id)
+            if event.leaves > 0 and event.price is not None:
+                self._register(event, side, event.leaves, event.price)
+        elif isinstance(event, Cancelled | Expired) and order_id in self._tracked:
+            del self._tracked[order_id]
+            self.ledger.remove_order(order_id)
+
+    def _register(self, event: Event, side: Side, qty: int, price: int) -> None:
+        reduce_only = isinstance(event, Accepted) and event.reduce_only
+        self.ledger.add_order(
+            event.order_id, event.account, event.symbol, int(side), qty, price, reduce_only
+        )
+        self._tracked[event.order_id] = side
+
+    # --- periodic processes ------------------------------------------------------------------
+    def mark_process(self, end: int) -> Generator[simpy.Event, Any, None]:
+        """Sample every symbol's mark on the mark interval; journal it on its own cadence."""
+        env = self.env
+        interval = self.settings.mark_interval_ns
+        every = self.settings.journal_mark_every_ns
+        next_journal = env.now
+        while env.now + interval < end:
+            yield env.timeout(interval)
+            ts = env.now
+            for symbol, market in self.markets.items():
+                mark = market.sample_mark(ts)
+                if mark is None:
+                    continue
+                self.marks[symbol] = mark
+                events = market.engine.on_mark(mark, ts)
+                if events:
+                    self.handle(events, ts)
+                if ts >= next_journal:
+                    self.journal.append(
+                        ts, jk.MARK, "", symbol, mark=mark, last=market.engine.last or 0
+                    )
+            if ts >= next_journal:
+                next_journal = ts + every
+
+    def funding_process(self, end: int) -> Generator[simpy.Event, Any, None]:
+        """Premium samples every 5 s; settlement at each funding time inside the window."""
+        env = self.env
+        while env.now + PREMIUM_SAMPLE_NS < end:
+            yield env.timeout(PREMIUM_SAMPLE_NS - env.now % PREMIUM_SAMPLE_NS)
+            ts = env.now
+            for symbol, market in self.markets.items():
+                market.sample_premium()
+                if ts % market.funding_interval_ns == 0:
+                    self._settle_funding(symbol, market, ts)
+
+    def _settle_funding(self, symbol: str, market: Market, ts: int) -> None:
+        mark = self.marks.get(symbol)
+        if mark is None:
+            return
+        if market.rate_from_data is not None:
+            rate = market.rate_from_data
+        elif market.premiums:
+            rate = market.instrument.funding.rate(average_premium(market.premiums))
+        else:
+            return
+        market.premiums.clear()
+        result = self.ledger.apply_funding(symbol, rate_e8_toward_zero(rate), mark)
+        for account, paid in result.payments.items():
+            self.journal.append(
+                ts, jk.FUNDING, account, symbol, rate_e8=result.rate, mark=mark, paid=paid
+            )
