@@ -34,6 +34,8 @@ class RunResult:
     journal: Journal
     messages: int
     wall_seconds: float
+    conservation_gap: int
+    """Deposits minus (wallets + fee pool + open entry value): exactly 0 unless money leaked."""
     agents: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
@@ -52,6 +54,7 @@ class RunResult:
             "records": len(self.journal),
             "records_by_kind": dict(sorted(kinds.items())),
             "agents": self.agents,
+            "conservation_gap_units": self.conservation_gap,
             "wall_seconds": round(self.wall_seconds, 3),
         }
 
@@ -142,6 +145,7 @@ def _run(
         journal=journal,
         messages=tape.stats.messages,
         wall_seconds=wall,
+        conservation_gap=venue.ledger.conservation_gap(),
         agents={a.name: _agent_summary(venue, a) for a in agents},
     )
 
