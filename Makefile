@@ -26,11 +26,13 @@ pytest: $(STAMP)
 
 test: lint pytest
 
+# Ingests the bundled capture into a fresh store, then replays the calm incident end to end.
 demo: $(STAMP)
 	@mkdir -p data
 	@rm -f $(DEMO_DB)
 	$(BIN)/harness --db $(DEMO_DB) ingest fixtures/btcusdt_20240808.gz
 	$(BIN)/harness --db $(DEMO_DB) data ls
+	$(BIN)/harness replay replays/btcusdt-2024-08-08-calm.toml --db $(DEMO_DB) --out runs/demo
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
