@@ -31,7 +31,9 @@ def test_example_scenario_loads() -> None:
     assert scenario.data.exchange == "binance-usdm"
     assert scenario.data.symbols == ("BTCUSDT",)
     assert (scenario.data.start, scenario.data.end) == (START, END)
-    assert scenario.agents == ()
+    assert [agent.name for agent in scenario.agents] == ["maker", "trend", "holder"]
+    assert scenario.agents[0].fee_tier == "mm3"
+    assert scenario.agents[0].conflation_ns == 100_000_000
     assert scenario.latency.orders == LogNormal(3 * NS_PER_MS, 0.4)
     assert scenario.output_dir == Path("runs/btcusdt-2024-08-08-calm")
 
