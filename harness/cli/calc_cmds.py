@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 from dataclasses import replace
 from fractions import Fraction
-from pathlib import Path
 
 import click
 
 from harness.venue.funding import average_premium, funding_rate, rate_e8_toward_zero
-from harness.venue.instruments import BRACKET_TABLES, BracketTable, bracket_table, exact
+from harness.venue.instruments import BRACKET_TABLES, BracketTable, exact, load_bracket_table
 from harness.venue.margin import (
     LONG,
     SHORT,
@@ -77,20 +75,10 @@ def calc() -> None:
 
 
 def _load_brackets(spec: str) -> BracketTable:
-    path = Path(spec)
-    if path.suffix == ".toml":
-        try:
-            data = tomllib.loads(path.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise click.BadParameter(str(exc), param_hint="--brackets") from None
-        try:
-            return BracketTable.from_dict(data, name=str(data.get("name", path.stem)))
-        except (TypeError, ValueError) as exc:
-            raise click.BadParameter(str(exc), param_hint="--brackets") from None
     try:
-        return bracket_table(spec)
-    except KeyError as exc:
-        raise click.BadParameter(str(exc.args[0]), param_hint="--brackets") from None
+        return load_bracket_table(spec)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--brackets") from None
 
 
 @calc.command("liquidation-price")

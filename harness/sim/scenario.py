@@ -583,8 +583,9 @@ class InstrumentOverrides:
         default_doc=_INSTRUMENTS,
     )
     brackets: str | None = setting(
-        Text(NAME_PATTERN, "bracket table name"),
-        "Leverage bracket table, e.g. binance-btcusdt-2024.",
+        Text(rf"{NAME_PATTERN}|.+\.toml", "bracket table name or .toml file"),
+        "Leverage bracket table: a built-in name (binance-btcusdt-2024, binance-btcusdt-2021) "
+        "or a .toml file with `name` and `[[tiers]]` (floor, cap, max_leverage, mmr).",
         default=None,
         default_doc=_INSTRUMENTS,
     )

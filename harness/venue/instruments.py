@@ -16,10 +16,12 @@ Conventions (every venue module follows them):
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Literal
 
 from harness.venue.fees import BINANCE_USDM_FEES, RATE_SCALE, FeeSchedule
@@ -258,6 +260,24 @@ def bracket_table(name: str) -> BracketTable:
     except KeyError:
         known = ", ".join(BRACKET_TABLES)
         raise KeyError(f"unknown bracket table {name!r} (built in: {known})") from None
+
+
+def load_bracket_table(spec: str) -> BracketTable:
+    """A built-in table by name, or a custom one from a `.toml` file (`name`, `[[tiers]]`)."""
+    path = Path(spec)
+    if path.suffix != ".toml":
+        try:
+            return bracket_table(spec)
+        except KeyError as exc:
+            raise ValueError(str(exc.args[0])) from None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{spec}: {exc}") from None
+    try:
+        return BracketTable.from_dict(data, name=str(data.get("name", path.stem)))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{spec}: {exc}") from None
 
 
 @dataclass(frozen=True)

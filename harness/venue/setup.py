@@ -10,7 +10,7 @@ from typing import Any
 
 from harness.sim.scenario import InstrumentOverrides, VenueConfig
 from harness.venue.fees import FeeSchedule, FeeTier, rate_e8
-from harness.venue.instruments import INSTRUMENTS, Instrument, bracket_table
+from harness.venue.instruments import INSTRUMENTS, Instrument, load_bracket_table
 from harness.venue.matching import EngineConfig
 from harness.venue.orders import StpMode
 from harness.venue.queue_position import QueueModel
@@ -45,7 +45,7 @@ def build_instrument(symbol: str, overrides: InstrumentOverrides | None) -> Inst
     if o.price_band is not None:
         changes["price_band"] = _fraction(o.price_band)
     if o.brackets is not None:
-        changes["brackets"] = bracket_table(o.brackets)
+        changes["brackets"] = load_bracket_table(o.brackets)
     if o.funding_interval_hours is not None:
         changes["funding"] = dataclasses.replace(
             base.funding, interval_hours=o.funding_interval_hours
