@@ -112,6 +112,7 @@ def _run(
         mark_method=scenario.venue.mark_method,  # type: ignore[arg-type]
         mark_interval_ns=scenario.venue.mark_interval_ns,
         journal_mark_every_ns=scenario.outputs.journal_mark_every_ns,
+        index_proxy=scenario.venue.index_proxy,
     )
     venue = Venue(
         env, journal, instruments, settings, lambda inst: engine_config(scenario.venue, inst)

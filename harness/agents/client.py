@@ -84,6 +84,31 @@ class OrderClient:
         )
         return self._submit(symbol, request)
 
+    def stop_limit(
+        self,
+        symbol: str,
+        side: Side,
+        qty: int,
+        stop_price: int,
+        price: int,
+        *,
+        trigger: TriggerSource = TriggerSource.MARK,
+        reduce_only: bool = False,
+    ) -> str:
+        """Rests as a limit at `price` once the trigger price crosses `stop_price`."""
+        request = OrderRequest(
+            account=self.account,
+            side=side,
+            qty=qty,
+            type=OrderType.STOP_LIMIT,
+            price=price,
+            stop_price=stop_price,
+            trigger=trigger,
+            reduce_only=reduce_only,
+            client_id=self._next_id(),
+        )
+        return self._submit(symbol, request)
+
     def cancel(self, symbol: str, client_id: str) -> None:
         self._send(Cancel(symbol, self.account, client_id))
 

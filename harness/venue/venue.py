@@ -55,6 +55,8 @@ class VenueSettings:
     mark_method: MarkMethod = "binance"
     mark_interval_ns: int = 1_000_000_000
     journal_mark_every_ns: int = 1_000_000_000
+    index_proxy: str = "mid"
+    """What stands in for the index when the data has none: the book's mid or the last trade."""
 
 
 class Market:
@@ -114,8 +116,16 @@ class Market:
             return None
         return bid[0] + ask[0]
 
+    def index(self) -> Fraction | None:
+        """The recorded index, else the scenario's proxy (None for the mid: the mark's default)."""
+        if self.index_from_data is not None:
+            return Fraction(self.index_from_data)
+        if self.venue.settings.index_proxy == "last" and self.engine.last is not None:
+            return Fraction(self.engine.last)
+        return None
+
     def sample_mark(self, ts: int) -> int | None:
-        index = None if self.index_from_data is None else Fraction(self.index_from_data)
+        index = self.index()
         return self.mark_price.sample(
             now_ns=ts,
             mid2=self.mid2(),
@@ -139,12 +149,10 @@ class Market:
         mid2 = self.mid2()
         if bid is None or ask is None or mid2 is None:
             return
-        index = (
-            inst.ticks_to_price(self.index_from_data)
-            if self.index_from_data is not None
-            else inst.ticks_to_price(1) * Fraction(mid2, 2)
-        )
-        self.premiums.append(premium_index(bid, ask, index))
+        index_ticks = self.index()
+        if index_ticks is None:
+            index_ticks = Fraction(mid2, 2)
+        self.premiums.append(premium_index(bid, ask, inst.tick_size * index_ticks))
 
 
 class Venue:

@@ -45,3 +45,19 @@ def test_balanced_book_pays_the_interest_rate_at_the_funding_time() -> None:
     # 0.1 BTC x 60,000.1 x 0.0001 = 0.600001 USDT, longs pay shorts.
     assert paid == {"long": 60_000_100, "short": -60_000_100}
     venue.ledger.check_conservation()
+
+
+def test_index_is_recorded_else_the_scenario_proxy() -> None:
+    start = parse_instant("2024-08-08T23:59:40Z")
+    for proxy, expected in (("mid", None), ("last", 600_010)):
+        venue = Venue(
+            SimEnv(start, seed=1),
+            Journal(),
+            {"BTCUSDT": BTCUSDT},
+            VenueSettings(index_proxy=proxy),
+        )
+        market = venue.markets["BTCUSDT"]
+        market.trade(start, 600_010, 5, 1)
+        assert market.index() == expected
+        market.recorded_mark(start, 600_000, 599_990, None, None)
+        assert market.index() == 599_990
