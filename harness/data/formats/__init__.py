@@ -5,8 +5,14 @@ from __future__ import annotations
 from harness.data.formats import binance_csv, tardis_csv
 from harness.data.formats.base import Format
 from harness.data.formats.binance_ws import BinanceWs
+from harness.data.formats.cryptofeed_bybit import CryptofeedBybit
 
-FORMATS: tuple[Format, ...] = (BinanceWs(), *tardis_csv.FORMATS, *binance_csv.FORMATS)
+FORMATS: tuple[Format, ...] = (
+    BinanceWs(),
+    CryptofeedBybit(),
+    *tardis_csv.FORMATS,
+    *binance_csv.FORMATS,
+)
 
 
 def format_by_name(name: str) -> Format:
