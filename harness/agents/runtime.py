@@ -96,16 +96,21 @@ class AgentRuntime:
     def _book_listener(self, symbol: str) -> Any:
         def changed(ts: int) -> None:
             self._dirty[symbol] = True
-            if self.every_tick and ts not in self._pending_publish:
-                # One publication per instant with changes, once every tick of it is applied.
-                self._pending_publish.add(ts)
-                self.env.call_at(ts, lambda: self._publish_at(ts))
+            if self.every_tick:
+                # One publication per instant with changes, once every tick of it is applied;
+                # rows replayed before the window (rebuilding the book) at the window's start.
+                at = max(ts, self.env.now)
+                if at not in self._pending_publish:
+                    self._pending_publish.add(at)
+                    self.env.call_at(at, lambda: self._publish_at(at))
 
         return changed
 
     def _trade_listener(self, symbol: str) -> Any:
+        send = self.links.market_data.send
+
         def traded(ts: int, price: int, qty: int, side: int) -> None:
-            self.links.market_data.send(TradeUpdate(ts, symbol, price, qty, side), at=ts)
+            send(TradeUpdate(ts, symbol, price, qty, side), at=ts)
 
         return traded
 

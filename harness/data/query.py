@@ -10,7 +10,7 @@ columns are what make a wide sort slow, so callers on a hot path ask for just th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Final
 
 import duckdb
@@ -58,20 +58,9 @@ def _select_for(kind: str, columns: Sequence[str]) -> str:
     return f"SELECT {', '.join(parts)} FROM {kind}"
 
 
-def _window_sql(
-    kinds: Sequence[str],
-    columns: Sequence[str],
-    start: int | None,
-    end: int | None,
-    symbols: Sequence[str] | None,
-    exchange: str | None,
+def _filter(
+    start: int | None, end: int | None, symbols: Sequence[str] | None, exchange: str | None
 ) -> tuple[str, list[object]]:
-    unknown = [kind for kind in kinds if kind not in KIND_PRIORITY]
-    if unknown:
-        raise ValueError(f"unknown kinds {unknown}; known: {', '.join(KINDS)}")
-    bad_columns = [name for name in columns if name not in STREAM_COLUMNS]
-    if bad_columns:
-        raise ValueError(f"unknown columns {bad_columns}; known: {', '.join(STREAM_COLUMNS)}")
     where: list[str] = []
     params: list[object] = []
     if start is not None:
@@ -86,7 +75,28 @@ def _window_sql(
     if exchange is not None:
         where.append("exchange = ?")
         params.append(exchange)
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    return (f" WHERE {' AND '.join(where)}" if where else ""), params
+
+
+def _check_kinds(kinds: Sequence[str]) -> None:
+    unknown = [kind for kind in kinds if kind not in KIND_PRIORITY]
+    if unknown:
+        raise ValueError(f"unknown kinds {unknown}; known: {', '.join(KINDS)}")
+
+
+def _window_sql(
+    kinds: Sequence[str],
+    columns: Sequence[str],
+    start: int | None,
+    end: int | None,
+    symbols: Sequence[str] | None,
+    exchange: str | None,
+) -> tuple[str, list[object]]:
+    _check_kinds(kinds)
+    bad_columns = [name for name in columns if name not in STREAM_COLUMNS]
+    if bad_columns:
+        raise ValueError(f"unknown columns {bad_columns}; known: {', '.join(STREAM_COLUMNS)}")
+    clause, params = _filter(start, end, symbols, exchange)
     selects = []
     all_params: list[object] = []
     for kind in kinds:
@@ -143,3 +153,66 @@ def stream_frames(
         frame = pl.from_arrow(batch)
         assert isinstance(frame, pl.DataFrame)
         yield frame
+
+
+def stream_projected(
+    con: duckdb.DuckDBPyConnection,
+    projections: Mapping[str, Mapping[str, str]],
+    *,
+    start: int | None = None,
+    end: int | None = None,
+    symbols: Sequence[str] | None = None,
+    exchange: str | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> Iterator[pa.RecordBatch]:
+    """The window of the kinds in `projections` in replay order, like `stream_batches`, with each
+    kind's rows given as the caller's SQL expressions: `kind`, then one column per name, which
+    every kind must list in the same order (`{"price": "bid_price", ...}` for book tops).
+
+    For hot consumers: a few dense columns that several kinds share (a book top's bid in the
+    slot of a trade's price) sort and convert about twice as fast as the wide union of mostly
+    null stream columns. The expressions are trusted code, never user input.
+    """
+    kinds = list(projections)
+    _check_kinds(kinds)
+    if not kinds:
+        raise ValueError("nothing to stream: no kinds")
+    names = list(projections[kinds[0]])
+    for kind in kinds:
+        if list(projections[kind]) != names:
+            raise ValueError(f"{kind} projects {list(projections[kind])}, expected {names}")
+    clause, params = _filter(start, end, symbols, exchange)
+    selects = []
+    for kind in kinds:
+        exprs = "".join(f"{expr} AS {name}, " for name, expr in projections[kind].items())
+        selects.append(
+            f"SELECT CAST({KIND_PRIORITY[kind]} AS TINYINT) AS kind, {exprs}"
+            f"ts AS _ts, ingest_id AS _ingest, seq AS _seq FROM {kind}{clause}"
+        )
+    sql = (
+        f"SELECT {', '.join(['kind', *names])} FROM ({' UNION ALL '.join(selects)}) "
+        "ORDER BY _ts, kind, _ingest, _seq"
+    )
+    yield from con.sql(sql, params=params * len(kinds)).to_arrow_reader(batch_rows)
+
+
+def rows_per_second(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    kinds: Sequence[str] = KINDS,
+    start: int | None = None,
+    end: int | None = None,
+    symbols: Sequence[str] | None = None,
+    exchange: str | None = None,
+) -> list[tuple[int, int]]:
+    """(second since the epoch, rows) of the window, in time order, seconds without rows left out:
+    where a consumer can cut a long window into shorter ones of a bounded size."""
+    _check_kinds(kinds)
+    clause, params = _filter(start, end, symbols, exchange)
+    union = " UNION ALL ".join(f"SELECT ts FROM {kind}{clause}" for kind in kinds)
+    rows: list[tuple[int, int]] = con.execute(
+        f"SELECT ts // 1000000000 AS second, count(*) FROM ({union}) GROUP BY second "
+        "ORDER BY second",
+        params * len(kinds),
+    ).fetchall()
+    return rows

@@ -75,18 +75,33 @@ class Market:
         self.rate_from_data: Fraction | None = None
         self.premiums: list[Fraction] = []
         self.book_listeners: list[Callable[[int], None]] = []
+        """Told of each instant at which depth rows arrive, once, right after its first row: the
+        Tape applies every row of an instant before anything scheduled can run, so hearing of
+        the others too could tell a listener nothing new (and would cost a call per level)."""
         self.trade_listeners: list[Callable[[int, int, int, int], None]] = []
+        self._book_heard_at: int | None = None
+        self._on_depth = engine.on_depth
 
     # --- SymbolFeed: called by the Tape, in tick time ---------------------------------------
     def reset_book(self, ts: int) -> None:
         self.engine.clear()
 
     def depth(self, ts: int, side: int, price: int, qty: int) -> None:
-        events = self.engine.on_depth(side, price, qty, ts)
-        if events:
-            self.venue.handle(events, ts)
-        for listener in self.book_listeners:
-            listener(ts)
+        self.depth_levels(ts, [side], [price], [qty])
+
+    def depth_levels(self, ts: int, sides: list[int], prices: list[int], qtys: list[int]) -> None:
+        """The levels of one depth message in order, in one call rather than one per level."""
+        on_depth, handle = self._on_depth, self.venue.handle
+        heard = ts == self._book_heard_at
+        for side, price, qty in zip(sides, prices, qtys, strict=True):
+            events = on_depth(side, price, qty, ts)
+            if events:
+                handle(events, ts)
+            if not heard:
+                heard = True
+                self._book_heard_at = ts
+                for listener in self.book_listeners:
+                    listener(ts)
 
     def trade(self, ts: int, price: int, qty: int, side: int) -> None:
         events = self.engine.on_trade(price, qty, side, ts)
