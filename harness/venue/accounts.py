@@ -25,6 +25,8 @@ Rounding, each moving units between two terms of that identity so none is create
 `EXTERNAL` stands for everyone outside the simulation, i.e. the recorded book agents trade
 against: it takes the other side of `apply_fill`, pays no fees, has no margin checks, and its
 wallet may go negative. Having it as an account makes "no lots from nowhere" checkable.
+The venue's own accounts (`open_system_account`: the liquidator, the insurance fund) are ordinary
+accounts with the fee-free `SYSTEM_FEE_TIER`, so conservation counts their money with no extra term.
 
 Isolated positions: opening moves initial margin (rounded up) from the cross wallet into the
 position's wallet; realized PnL and funding settle in the isolated wallet; reducing moves the
@@ -51,6 +53,9 @@ from harness.venue.margin import Liquidation, liquidation_price
 BUY = 1
 SELL = -1
 EXTERNAL = "@market"
+SYSTEM_FEE_TIER = ""
+"""Fee tier of the venue's own accounts (`EXTERNAL`, the liquidator, the insurance fund): they pay
+no trading fees, and no user tier can have this name (`open_account` checks the schedules)."""
 DEFAULT_LEVERAGE = 20
 """The venue's default leverage for a symbol an account has not configured."""
 
@@ -178,7 +183,7 @@ class Ledger:
 
     def __init__(self, instruments: Iterable[Instrument]) -> None:
         self.instruments: dict[str, Instrument] = {i.symbol: i for i in instruments}
-        self.accounts: dict[str, Account] = {EXTERNAL: Account(EXTERNAL, fee_tier="")}
+        self.accounts: dict[str, Account] = {EXTERNAL: Account(EXTERNAL, fee_tier=SYSTEM_FEE_TIER)}
         self.fee_pool = 0
         self._orders: dict[OrderId, OpenOrder] = {}
 
@@ -208,6 +213,15 @@ class Ledger:
         for inst in self.instruments.values():
             inst.fees.tier(fee_tier)
         account = Account(account_id, fee_tier=fee_tier)
+        self.accounts[account_id] = account
+        return account
+
+    def open_system_account(self, account_id: str) -> Account:
+        """An account of the venue itself (liquidator, insurance fund): fee-free, counted in
+        conservation like every other account."""
+        if account_id in self.accounts:
+            raise LedgerError(f"account {account_id!r} exists")
+        account = Account(account_id, fee_tier=SYSTEM_FEE_TIER)
         self.accounts[account_id] = account
         return account
 
@@ -388,6 +402,17 @@ class Ledger:
         maker_result = self._apply_leg(maker, inst, -taker_side, qty_lots, price_ticks, True)
         return taker_result, maker_result
 
+    def transfer_position(
+        self, symbol: str, qty_lots: int, price_ticks: int, buyer_id: str, seller_id: str
+    ) -> tuple[FillResult, FillResult]:
+        """A fee-free trade off the book, (buyer, seller): the liquidator taking a position over
+        at its bankruptcy price, and ADL closing counterparties at that price (MECHANICS 5)."""
+        buyer, seller = self._internal(buyer_id), self._internal(seller_id)
+        inst = self._fill_args(symbol, BUY, qty_lots, price_ticks)
+        bought = self._apply_leg(buyer, inst, BUY, qty_lots, price_ticks, False, charge_fee=False)
+        sold = self._apply_leg(seller, inst, SELL, qty_lots, price_ticks, True, charge_fee=False)
+        return bought, sold
+
     def _fill_args(self, symbol: str, side: int, qty_lots: int, price_ticks: int) -> Instrument:
         _check_side(side)
         if qty_lots <= 0 or price_ticks <= 0:
@@ -402,6 +427,8 @@ class Ledger:
         qty: int,
         price: int,
         is_maker: bool,
+        *,
+        charge_fee: bool = True,
     ) -> FillResult:
         pos = self.position(account.account_id, inst.symbol)
         before = pos.qty
@@ -438,7 +465,7 @@ class Ledger:
                 account.wallet -= margin
                 pos.isolated_wallet += margin
         fee = 0
-        if account.account_id != EXTERNAL:
+        if charge_fee and account.fee_tier != SYSTEM_FEE_TIER:
             fee = fee_units(
                 inst.notional_units(qty, price), inst.fees.rate(account.fee_tier, is_maker)
             )
