@@ -170,3 +170,25 @@ def test_missing_data_is_a_clear_error(db: Path) -> None:
     text = _scenario_text(db).replace('symbols = ["BTCUSDT"]', 'symbols = ["ETHUSDT"]')
     with pytest.raises(ReplayError, match="no depth data for ETHUSDT on binance-usdm"):
         run_scenario(loads_scenario(text, source="x.toml"))
+
+
+def test_every_tick_feed_after_warm_up_publishes_from_the_window_start(db: Path) -> None:
+    Recorder.RUNS.clear()
+    agents = """
+[[agents]]
+name = "rec"
+strategy = "tests.strategies:Recorder"
+feed = "every_tick"
+latency.market_data = { model = "constant", ns = 1_000_000 }
+"""
+    result = _run(db, agents=agents, end="2024-08-08T23:54:27Z")
+    (recorder,) = Recorder.RUNS
+    start = 1_723_161_257_000_000_000
+    # The book rebuilt before the window is published at its start, never in the past.
+    assert recorder.books[0][1].ts == start
+    assert all(
+        book.ts >= start and arrived == book.ts + 1_000_000 for arrived, book in recorder.books
+    )
+    # Every tick instant with a depth change gets its own publication (many more than conflated).
+    assert len(recorder.books) > 150
+    assert result.conservation_gap == 0
