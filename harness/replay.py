@@ -7,17 +7,19 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from harness.agents.runtime import AgentRuntime
+from harness.agents.runtime import AgentRuntime, usdt_units
 from harness.data.store import connect
 from harness.journal import Journal
 from harness.sim.clock import SimEnv, iso
 from harness.sim.scenario import Scenario
 from harness.sim.tape import Scale, Tape, TapeStats
+from harness.venue.adl import AdlMethod
 from harness.venue.setup import build_instruments, engine_config
 from harness.venue.venue import Venue, VenueSettings
 
@@ -36,6 +38,7 @@ class RunResult:
     wall_seconds: float
     conservation_gap: int
     """Deposits minus (wallets + fee pool + open entry value): exactly 0 unless money leaked."""
+    insurance_fund_units: int
     agents: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
@@ -43,7 +46,11 @@ class RunResult:
         return self.journal.fingerprint()
 
     def summary(self) -> dict[str, Any]:
-        kinds = Counter(record.kind for record in self.journal.records())
+        records = list(self.journal.records())
+        kinds = Counter(record.kind for record in records)
+        liquidations = [
+            r for r in records if r.kind == "liquidation" and r.fields.get("step") == "dequeued"
+        ]
         return {
             "name": self.scenario.name,
             "fingerprint": self.fingerprint,
@@ -55,6 +62,9 @@ class RunResult:
             "records_by_kind": dict(sorted(kinds.items())),
             "agents": self.agents,
             "conservation_gap_units": self.conservation_gap,
+            "insurance_fund_units": self.insurance_fund_units,
+            "liquidations": len(liquidations),
+            "margin_calls": kinds.get("margin_call", 0),
             "wall_seconds": round(self.wall_seconds, 3),
         }
 
@@ -107,12 +117,18 @@ def _run(
     except ValueError as exc:
         raise ReplayError(str(exc)) from None
     env = SimEnv(start, scenario.seed)
+    liquidation = scenario.liquidation
     journal = Journal()
     settings = VenueSettings(
         mark_method=scenario.venue.mark_method,  # type: ignore[arg-type]
         mark_interval_ns=scenario.venue.mark_interval_ns,
         journal_mark_every_ns=scenario.outputs.journal_mark_every_ns,
         index_proxy=scenario.venue.index_proxy,
+        clearance_fee=Fraction(liquidation.clearance_fee),
+        liquidations_per_s=liquidation.per_second,
+        insurance_fund_units=usdt_units(liquidation.insurance_fund),
+        warning_levels=tuple(Fraction(level) for level in liquidation.warning_levels),
+        adl_method=AdlMethod(liquidation.adl_ranking),
     )
     venue = Venue(
         env, journal, instruments, settings, lambda inst: engine_config(scenario.venue, inst)
@@ -147,6 +163,7 @@ def _run(
         messages=tape.stats.messages,
         wall_seconds=wall,
         conservation_gap=venue.ledger.conservation_gap(),
+        insurance_fund_units=venue.fund.balance,
         agents={a.name: _agent_summary(venue, a) for a in agents},
     )
 

@@ -736,6 +736,36 @@ class AgentConfig:
 
 
 @config
+class LiquidationConfig:
+    clearance_fee: Decimal = setting(
+        DecimalNumber(Decimal(0), Decimal(1)),
+        "Rate the liquidator charges on the notional it fills through the book, paid to the "
+        "insurance fund (BTCUSDT has used 1.25%).",
+        default=Decimal("0.005"),
+    )
+    per_second: int = setting(
+        Integer(minimum=1),
+        "Liquidations each symbol's engine starts per second (the queue's throughput).",
+        default=10,
+    )
+    insurance_fund: Decimal = setting(
+        DecimalNumber(Decimal(0)),
+        "Insurance fund balance at the start, in USDT.",
+        default=Decimal(1_000_000),
+    )
+    warning_levels: tuple[Decimal, ...] = setting(
+        ListOf(DecimalNumber(Decimal(0), Decimal(1), open_min=True, open_max=True), unique=True),
+        "Margin ratios whose crossing is journaled as a margin call (the liquidation band).",
+        default=(Decimal("0.8"), Decimal("0.9")),
+    )
+    adl_ranking: str = setting(
+        Choice("binance", "bitmex"),
+        "How auto-deleveraging ranks counterparties (MECHANICS 5.4).",
+        default="binance",
+    )
+
+
+@config
 class OutputsConfig:
     dir: Path | None = setting(
         PathValue(), "Folder for the run's outputs.", default=None, default_doc="runs/<name>"
@@ -768,6 +798,10 @@ class Scenario:
         "Trading agents, one [[agents]] table each.",
         default=(),
         default_doc="none",
+    )
+    liquidation: LiquidationConfig = section(
+        "The liquidation path: queue, liquidator, insurance fund, ADL.",
+        default_factory=LiquidationConfig,
     )
     outputs: OutputsConfig = section("Where and what a run writes.", default_factory=OutputsConfig)
 

@@ -21,9 +21,13 @@ from harness import journal as jk
 from harness.journal import Journal
 from harness.sim.clock import SimEnv
 from harness.venue.accounts import FillResult, Ledger
+from harness.venue.adl import AdlMethod
 from harness.venue.funding import average_premium, impact_price, premium_index, rate_e8_toward_zero
 from harness.venue.instruments import Instrument
+from harness.venue.insurance_fund import InsuranceFund, Record
 from harness.venue.l2book import ASK, BID
+from harness.venue.liquidation_queue import LiquidationQueue
+from harness.venue.liquidator import Liquidator, LiquidatorSettings
 from harness.venue.mark_price import MarkMethod, MarkPrice
 from harness.venue.matching import EngineConfig, MatchingEngine
 from harness.venue.orders import (
@@ -43,6 +47,7 @@ from harness.venue.orders import (
     Triggered,
 )
 from harness.venue.requests import Amend, Cancel, CancelAll, Submit, VenueRequest
+from harness.venue.risk_engine import DEFAULT_WARNING_LEVELS, RiskEngine
 
 HOUR_NS = 3_600_000_000_000
 PREMIUM_SAMPLE_NS = 5_000_000_000
@@ -57,6 +62,11 @@ class VenueSettings:
     journal_mark_every_ns: int = 1_000_000_000
     index_proxy: str = "mid"
     """What stands in for the index when the data has none: the book's mid or the last trade."""
+    clearance_fee: Fraction = Fraction(5, 1000)
+    liquidations_per_s: int = 10
+    insurance_fund_units: int = 0
+    warning_levels: tuple[Fraction, ...] = tuple(DEFAULT_WARNING_LEVELS)
+    adl_method: AdlMethod = AdlMethod.BINANCE
 
 
 class Market:
@@ -192,6 +202,21 @@ class Venue:
         self.responders: dict[str, Responder] = {}
         self.marks: dict[str, int] = {}
         self._tracked: dict[int, Side] = {}
+        self.fund = InsuranceFund(self.ledger)
+        if settings.insurance_fund_units > 0:
+            self.journal_record(self.fund.seed(settings.insurance_fund_units, env.now))
+        self.risk = RiskEngine(self.ledger, settings.warning_levels)
+        self.queue = LiquidationQueue(settings.liquidations_per_s)
+        self.liquidator = Liquidator(
+            self.ledger,
+            {symbol: market.engine for symbol, market in self.markets.items()},
+            self.fund,
+            LiquidatorSettings(
+                clearance_fee=settings.clearance_fee, adl_method=settings.adl_method
+            ),
+            settle=self.handle,
+        )
+        self._draining: set[str] = set()
         self._pending_taker: Fill | None = None
 
     def _position_of(self, account: str, symbol: str) -> int:
@@ -219,6 +244,7 @@ class Venue:
                 self.ledger.set_margin_mode(name, symbol, True)
         if responder is not None:
             self.responders[name] = responder
+        self.risk.update_account(name)
         self.journal.append(
             self.env.now, jk.BALANCE, name, "", wallet=balance_units, reason="deposit"
         )
@@ -365,6 +391,7 @@ class Venue:
             realized_pnl=result.realized_pnl,
         )
         self._track(fill)
+        self.risk.update_account(fill.account)
         if result.position_after != result.position_before:
             engine = self.markets[fill.symbol].engine
             more = engine.on_position_change(fill.account, result.position_after, ts)
@@ -485,6 +512,9 @@ class Venue:
                     self.journal.append(
                         ts, jk.MARK, "", symbol, mark=mark, last=market.engine.last or 0
                     )
+            if len(self.marks) == len(self.markets):
+                for symbol in self.markets:
+                    self._check_margins(symbol, ts)
             if ts >= next_journal:
                 next_journal = ts + every
 
@@ -515,3 +545,49 @@ class Venue:
             self.journal.append(
                 ts, jk.FUNDING, account, symbol, rate_e8=result.rate, mark=mark, paid=paid
             )
+            self.risk.update_account(account)
+
+    # --- the liquidation path --------------------------------------------------------------------
+    def journal_record(self, entry: Record) -> None:
+        fields = {k: v for k, v in entry.items() if k not in ("ts", "kind", "account", "symbol")}
+        self.journal.append(
+            int(entry["ts"]),
+            str(entry["kind"]),
+            str(entry["account"]),
+            str(entry["symbol"]),
+            **fields,
+        )
+
+    def _check_margins(self, symbol: str, ts: int) -> None:
+        """Margin calls for the band, and accounts due for liquidation into the queue."""
+        check = self.risk.check(symbol, self.marks, ts)
+        for entry in check.records:
+            self.journal_record(entry)
+        for due in check.due:
+            queued = self.queue.push(due.account_id, due.symbol, due.ratio, ts)
+            if queued is not None:
+                self.journal_record(queued)
+                self._schedule_drain(due.symbol)
+
+    def _schedule_drain(self, symbol: str) -> None:
+        if symbol in self._draining:
+            return
+        self._draining.add(symbol)
+        at = max(self.env.now, self.queue.next_free_ns(symbol))
+        self.env.call_at(at, lambda: self._drain(symbol))
+
+    def _drain(self, symbol: str) -> None:
+        """Start the next liquidation of `symbol` (the engine's throughput allows one per slot)."""
+        self._draining.discard(symbol)
+        now = self.env.now
+        popped = self.queue.pop(symbol, now)
+        if popped is not None:
+            item, dequeued = popped
+            self.journal_record(dequeued)
+            for entry in self.liquidator.liquidate(item.account_id, symbol, self.marks, now):
+                self.journal_record(entry)
+            for entry in self.liquidator.reset_negative_balances(item.account_id, now):
+                self.journal_record(entry)
+            self.risk.update_account(item.account_id)
+        if self.queue.length(symbol):
+            self._schedule_drain(symbol)
