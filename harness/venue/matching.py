@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -179,7 +180,12 @@ class MatchingEngine:
         self.config = config
         self.symbol = config.symbol
         self.book: L2Book[int, int] = L2Book()
-        self._book_bids, self._book_asks = self.book.level_maps()
+        (
+            self._book_bids,
+            self._book_bid_ranks,
+            self._book_asks,
+            self._book_ask_ranks,
+        ) = self.book.level_maps()
         self.mark: int | None = None
         self.last: int | None = None
         self._position_of = position_of if position_of is not None else _flat
@@ -211,15 +217,18 @@ class MatchingEngine:
 
     def on_depth(self, side: int, price: int, qty: int, ts: int) -> list[Event]:
         """A public level's new visible size (0 removes it)."""
-        # The book update is inlined (same keys as L2Book.set_level): this runs once per tick.
+        # The book update is inlined (as L2Book.set_level does it, whose rank for this price is
+        # -key): this runs once per level of every depth message.
         if side == BID:
             key = -price
             levels = self._book_bids
+            ranks = self._book_bid_ranks
             same = self._rest_bids
             consumed = self._consumed_bids
         else:
             key = price
             levels = self._book_asks
+            ranks = self._book_ask_ranks
             same = self._rest_asks
             consumed = self._consumed_asks
         if same and key in same:
@@ -227,13 +236,15 @@ class MatchingEngine:
         if consumed:
             consumed.pop(price, None)
         if qty > 0:
-            levels[key] = qty
+            if price not in levels:
+                insort(ranks, -key)
+            levels[price] = qty
             if price >= self._best_ask if side == BID else price <= self._best_bid:
                 self._ts = ts
                 self._cross(side, price, qty)
                 return self._finish()
-        else:
-            levels.pop(key, None)
+        elif levels.pop(price, None) is not None:
+            del ranks[bisect_left(ranks, -key)]
         return []
 
     def _depth_at_sim_level(self, side: int, price: int, qty: int, ts: int) -> list[Event]:
