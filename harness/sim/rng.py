@@ -16,9 +16,10 @@ import numpy as np
 def stream_key(name: str) -> tuple[int, ...]:
     """The SeedSequence spawn key of a stream name: SHA-256 of its UTF-8 bytes as 8 uint32 words.
 
-    A fixed-length key from a cryptographic hash, not Python's per-process salted `hash()` and not a
-    32-bit checksum: distinct names never share a stream in practice, and because every key has the
-    same length, SeedSequence's zero padding of short entropy cannot make two keys collide.
+    A fixed-length key from a cryptographic hash, not Python's per-process salted built-in hash
+    and not a 32-bit checksum: distinct names never share a stream in practice, and because every
+    key has the same length, SeedSequence's zero padding of short entropy cannot make two keys
+    collide.
     """
     digest = hashlib.sha256(name.encode("utf-8")).digest()
     return tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 32, 4))
