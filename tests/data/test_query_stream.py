@@ -73,3 +73,5 @@ def test_book_command_json_and_text(tmp_path: Path) -> None:
     assert payload["ts"] == 1_723_161_480_000_000_000
     text = runner.invoke(main, args).output
     assert "rebuilt top matches the book ticker" in text
+    bad = runner.invoke(main, ["book", "BTCUSDT", "--at", "yesterday", "--db", str(db)])
+    assert bad.exit_code == 2 and "'yesterday'" in bad.output
