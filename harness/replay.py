@@ -146,6 +146,7 @@ def _run(
         scales={s: Scale.of(i.tick_size, i.lot_size) for s, i in instruments.items()},
         exchange=scenario.data.exchange,
         on_batch=on_progress,
+        book_tops=False,
     )
     for agent in agents:
         agent.start()

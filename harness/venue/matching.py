@@ -247,6 +247,60 @@ class MatchingEngine:
             del ranks[bisect_left(ranks, -key)]
         return []
 
+    def on_depth_levels(
+        self,
+        sides: list[int],
+        prices: list[int],
+        qtys: list[int],
+        ts: int,
+        handle: Callable[[list[Event], int], object],
+    ) -> None:
+        """The levels of one depth message, in order; events go to `handle` as each level makes
+        them, so what one level causes (a reduce-only cut) is settled before the next applies.
+
+        Most levels touch no sim order, no consumed size and cross nothing: those are applied
+        here inline, and only the rest take `on_depth`. This loop runs for every level of the
+        tape, so its per-level cost is the replay's floor.
+        """
+        bids, bid_ranks = self._book_bids, self._book_bid_ranks
+        asks, ask_ranks = self._book_asks, self._book_ask_ranks
+        rest_bids, rest_asks = self._rest_bids, self._rest_asks
+        consumed_bids, consumed_asks = self._consumed_bids, self._consumed_asks
+        # Only the slow path (or `handle`, through it) moves the best resting sim prices.
+        best_bid, best_ask = self._best_bid, self._best_ask
+        for side, price, qty in zip(sides, prices, qtys, strict=True):
+            if side == BID:
+                if (
+                    consumed_bids
+                    or (rest_bids and -price in rest_bids)
+                    or (qty > 0 and price >= best_ask)
+                ):
+                    events = self.on_depth(side, price, qty, ts)
+                    if events:
+                        handle(events, ts)
+                    best_bid, best_ask = self._best_bid, self._best_ask
+                elif qty > 0:
+                    if price not in bids:
+                        insort(bid_ranks, price)
+                    bids[price] = qty
+                elif bids.pop(price, None) is not None:
+                    del bid_ranks[bisect_left(bid_ranks, price)]
+            elif (
+                consumed_asks
+                or (rest_asks and price in rest_asks)
+                or (qty > 0 and price <= best_bid)
+            ):
+                events = self.on_depth(side, price, qty, ts)
+                if events:
+                    handle(events, ts)
+                best_bid, best_ask = self._best_bid, self._best_ask
+            elif qty > 0:
+                if price not in asks:
+                    insort(ask_ranks, -price)
+                asks[price] = qty
+            elif asks.pop(price, None) is not None:
+                del ask_ranks[bisect_left(ask_ranks, -price)]
+
     def _depth_at_sim_level(self, side: int, price: int, qty: int, ts: int) -> list[Event]:
         self._ts = ts
         level = self._rest(side)[-side * price]

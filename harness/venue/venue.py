@@ -91,6 +91,7 @@ class Market:
         self.trade_listeners: list[Callable[[int, int, int, int], None]] = []
         self._book_heard_at: int | None = None
         self._on_depth = engine.on_depth
+        self._on_depth_levels = engine.on_depth_levels
 
     # --- SymbolFeed: called by the Tape, in tick time ---------------------------------------
     def reset_book(self, ts: int) -> None:
@@ -100,18 +101,20 @@ class Market:
         self.depth_levels(ts, [side], [price], [qty])
 
     def depth_levels(self, ts: int, sides: list[int], prices: list[int], qtys: list[int]) -> None:
-        """The levels of one depth message in order, in one call rather than one per level."""
-        on_depth, handle = self._on_depth, self.venue.handle
-        heard = ts == self._book_heard_at
-        for side, price, qty in zip(sides, prices, qtys, strict=True):
-            events = on_depth(side, price, qty, ts)
+        """The levels of one depth message in order, in one call rather than one per level.
+
+        Listeners hear of an instant right after its first level applies, so whatever that
+        level caused is scheduled before the publication they schedule.
+        """
+        if ts != self._book_heard_at and sides:
+            events = self._on_depth(sides[0], prices[0], qtys[0], ts)
             if events:
-                handle(events, ts)
-            if not heard:
-                heard = True
-                self._book_heard_at = ts
-                for listener in self.book_listeners:
-                    listener(ts)
+                self.venue.handle(events, ts)
+            self._book_heard_at = ts
+            for listener in self.book_listeners:
+                listener(ts)
+            sides, prices, qtys = sides[1:], prices[1:], qtys[1:]
+        self._on_depth_levels(sides, prices, qtys, ts, self.venue.handle)
 
     def trade(self, ts: int, price: int, qty: int, side: int) -> None:
         events = self.engine.on_trade(price, qty, side, ts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 import duckdb
@@ -93,3 +94,69 @@ def test_scale_refuses_sizes_that_do_not_divide_a_unit() -> None:
     assert Scale.of(Fraction(1, 100), Fraction(1, 1000)) == Scale(100, 1000)
     with pytest.raises(ValueError, match="divide one unit"):
         Scale.of(Fraction(3, 10), Fraction(1, 1000))
+
+
+class TopCounter(BookFeed):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tops = 0
+
+    def top(self, ts: int, bid: int, bid_qty: int, ask: int, ask_qty: int) -> None:
+        self.tops += 1
+
+
+def _replay(store: duckdb.DuckDBPyConnection, **options: Any) -> tuple[Tape, TopCounter]:
+    env = simpy.Environment(initial_time=START)
+    feed = TopCounter()
+    tape = Tape(
+        env,
+        store,
+        start=START,
+        end=END,
+        feeds={"BTCUSDT": feed},
+        scales={"BTCUSDT": BTC},
+        **options,
+    )
+    env.process(tape.run())
+    env.run()
+    return tape, feed
+
+
+def test_skipped_book_tops_are_still_read_and_counted(store: duckdb.DuckDBPyConnection) -> None:
+    ingest_paths(store, [BTCUSDT_CAPTURE])
+    with_tops, fed = _replay(store)
+    without, skipped = _replay(store, book_tops=False)
+    assert fed.tops > 60_000 and skipped.tops == 0
+    assert without.stats.messages == with_tops.stats.messages
+    assert list(skipped.book.levels(BID)) == list(fed.book.levels(BID))
+    assert list(skipped.book.levels(ASK)) == list(fed.book.levels(ASK))
+    assert skipped.trades == fed.trades
+
+
+def test_spans_are_cut_only_when_the_window_may_not_fit(store: duckdb.DuckDBPyConnection) -> None:
+    ingest_paths(store, [BTCUSDT_CAPTURE])
+    env = simpy.Environment(initial_time=START)
+    feeds = {"BTCUSDT": BookFeed()}
+
+    def spans(window_rows: int) -> list[tuple[int, int]]:
+        tape = Tape(
+            env,
+            store,
+            start=START,
+            end=END,
+            feeds=feeds,
+            scales={"BTCUSDT": BTC},
+            window_rows=window_rows,
+        )
+        return tape.windows(START)
+
+    # The capture's ingest holds fewer than a million rows: one span, no per-second count.
+    assert spans(1_000_000) == [(START, END)]
+    cut = spans(100_000)
+    assert len(cut) > 3
+    assert cut[0][0] == START and cut[-1][1] == END
+    assert all(a[1] == b[0] for a, b in pairwise(cut))
+    # Cut replays stream the same rows as one span.
+    one, _ = _replay(store)
+    many, _ = _replay(store, window_rows=100_000)
+    assert many.stats.messages == one.stats.messages and many.stats.rows == one.stats.rows
