@@ -47,6 +47,7 @@ STRATEGY_PATTERN = r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*"
 MARK_METHODS = ("binance", "recorded", "mid")
 INDEX_PROXIES = ("mid", "last")
 QUEUE_MODELS = ("trades_only", "proportional")
+REPLENISHMENT_MODELS = ("data", "decay")
 STP_MODES = ("EXPIRE_MAKER", "EXPIRE_TAKER", "EXPIRE_BOTH", "NONE")
 MARGIN_MODES = ("cross", "isolated")
 FEEDS = ("conflated", "every_tick")
@@ -644,6 +645,19 @@ class VenueConfig:
         "How a resting order advances in its level's queue: trades_only (only recorded trades "
         "at the level move it) or proportional (recorded cancels also count, pro rata).",
         default="trades_only",
+    )
+    replenishment: str = setting(
+        Choice(*REPLENISHMENT_MODELS),
+        "How liquidity sim takers consumed comes back: data (when the data next sets the "
+        "level) or decay (halving every replenish_half_life_ms, whatever the data says, so "
+        "forced executions keep moving the price: the setting for cascades).",
+        default="data",
+    )
+    replenish_half_life_ns: int = setting(
+        Duration(positive=True),
+        "Half-life of consumed liquidity under the decay model.",
+        default=5 * NS_PER_S,
+        key="replenish_half_life_ms",
     )
     self_trade_prevention: str = setting(
         Choice(*STP_MODES),

@@ -6,7 +6,9 @@ approximations on it, each simple to state (where one flatters the sim trader, i
 - Consumed liquidity. A sim taker walks the visible levels; what it takes from a public level is
   remembered as `consumed` and subtracted from that level's size until the data next sets the level
   (`on_depth` or a snapshot), which resets it: the data's new size is the best estimate there is
-  (optimistic when the update merely restates lots the sim already took).
+  (optimistic when the update merely restates lots the sim already took). With a replenishment
+  half-life set, updates do not reset it: the taken size decays instead (see `replenishment`),
+  so a forced liquidation's footprint outlives the next update.
 - Queue position. A resting sim order joins the back of the public queue at its price (behind
   every public lot visible when it arrived, ahead of later ones); see `queue_position` for how
   prints and depth updates advance it under the `trades_only` (default, the slower) and
@@ -91,6 +93,7 @@ from harness.venue.orders import (
     TriggerSource,
 )
 from harness.venue.queue_position import QueueModel
+from harness.venue.replenishment import decayed
 from harness.venue.stops import NEVER, StopBook, would_fire
 
 PositionOf = Callable[[str, str], int]
@@ -122,6 +125,8 @@ class EngineConfig:
     default_trigger: TriggerSource = TriggerSource.LAST
     default_stp: StpMode = StpMode.EXPIRE_MAKER
     sim_fills_move_last: bool = True
+    replenish_half_life_ns: int | None = None
+    """None: consumed liquidity comes back when the data next sets the level; else it decays."""
 
     @classmethod
     def from_instrument(cls, symbol: str, instrument: InstrumentLike) -> EngineConfig:
@@ -203,6 +208,12 @@ class MatchingEngine:
         self._best_ask = NEVER
         self._consumed_bids: dict[int, int] = {}
         self._consumed_asks: dict[int, int] = {}
+        # Decay model only: (lots, since) behind each consumed entry, and when they were applied.
+        self._half_life = config.replenish_half_life_ns
+        self._follow_data = self._half_life is None
+        self._taken_bids: dict[int, tuple[int, int]] = {}
+        self._taken_asks: dict[int, tuple[int, int]] = {}
+        self._replenished_at = 0
         self._open: dict[int, Order] = {}
         self._by_account: dict[str, dict[int, Order]] = {}
         self._by_client: dict[tuple[str, str], Order] = {}
@@ -233,7 +244,7 @@ class MatchingEngine:
             consumed = self._consumed_asks
         if same and key in same:
             return self._depth_at_sim_level(side, price, qty, ts)
-        if consumed:
+        if consumed and self._follow_data:
             consumed.pop(price, None)
         if qty > 0:
             if price not in levels:
@@ -258,48 +269,48 @@ class MatchingEngine:
         """The levels of one depth message, in order; events go to `handle` as each level makes
         them, so what one level causes (a reduce-only cut) is settled before the next applies.
 
-        Most levels touch no sim order, no consumed size and cross nothing: those are applied
-        here inline, and only the rest take `on_depth`. This loop runs for every level of the
+        Most levels touch no sim order and cross nothing: those are applied here inline, and
+        only the rest take `on_depth`. This loop runs for every level of the
         tape, so its per-level cost is the replay's floor.
         """
         bids, bid_ranks = self._book_bids, self._book_bid_ranks
         asks, ask_ranks = self._book_asks, self._book_ask_ranks
         rest_bids, rest_asks = self._rest_bids, self._rest_asks
         consumed_bids, consumed_asks = self._consumed_bids, self._consumed_asks
+        follow_data = self._follow_data
         # Only the slow path (or `handle`, through it) moves the best resting sim prices.
         best_bid, best_ask = self._best_bid, self._best_ask
         for side, price, qty in zip(sides, prices, qtys, strict=True):
             if side == BID:
-                if (
-                    consumed_bids
-                    or (rest_bids and -price in rest_bids)
-                    or (qty > 0 and price >= best_ask)
-                ):
+                if (rest_bids and -price in rest_bids) or (qty > 0 and price >= best_ask):
                     events = self.on_depth(side, price, qty, ts)
                     if events:
                         handle(events, ts)
                     best_bid, best_ask = self._best_bid, self._best_ask
-                elif qty > 0:
+                    continue
+                if consumed_bids and follow_data:
+                    consumed_bids.pop(price, None)
+                if qty > 0:
                     if price not in bids:
                         insort(bid_ranks, price)
                     bids[price] = qty
                 elif bids.pop(price, None) is not None:
                     del bid_ranks[bisect_left(bid_ranks, price)]
-            elif (
-                consumed_asks
-                or (rest_asks and price in rest_asks)
-                or (qty > 0 and price <= best_bid)
-            ):
-                events = self.on_depth(side, price, qty, ts)
-                if events:
-                    handle(events, ts)
-                best_bid, best_ask = self._best_bid, self._best_ask
-            elif qty > 0:
-                if price not in asks:
-                    insort(ask_ranks, -price)
-                asks[price] = qty
-            elif asks.pop(price, None) is not None:
-                del ask_ranks[bisect_left(ask_ranks, -price)]
+            else:
+                if (rest_asks and price in rest_asks) or (qty > 0 and price <= best_bid):
+                    events = self.on_depth(side, price, qty, ts)
+                    if events:
+                        handle(events, ts)
+                    best_bid, best_ask = self._best_bid, self._best_ask
+                    continue
+                if consumed_asks and follow_data:
+                    consumed_asks.pop(price, None)
+                if qty > 0:
+                    if price not in asks:
+                        insort(ask_ranks, -price)
+                    asks[price] = qty
+                elif asks.pop(price, None) is not None:
+                    del ask_ranks[bisect_left(ask_ranks, -price)]
 
     def _depth_at_sim_level(self, side: int, price: int, qty: int, ts: int) -> list[Event]:
         self._ts = ts
@@ -312,7 +323,8 @@ class MatchingEngine:
             self.config.queue_model,
         )
         level.traded = 0
-        self._consumed(side).pop(price, None)
+        if self._follow_data:
+            self._consumed(side).pop(price, None)
         self.book.set_level(side, price, qty)
         if qty > 0 and self._crosses_sim(side, price):
             self._cross(side, price, qty)
@@ -357,6 +369,8 @@ class MatchingEngine:
         self.book.clear()
         self._consumed_bids.clear()
         self._consumed_asks.clear()
+        self._taken_bids.clear()
+        self._taken_asks.clear()
 
     def on_mark(self, price: int, ts: int) -> list[Event]:
         self._ts = ts
@@ -460,11 +474,49 @@ class MatchingEngine:
         return list(self._by_account.get(account, {}).values())
 
     def consumed(self, side: int, price: int) -> int:
+        self._replenish(self._ts)
         return self._consumed(side).get(price, 0)
 
     def visible(self, side: int, price: int) -> int:
         """Public size at a level that a sim taker could still take."""
         return max(0, (self.book.qty_at(side, price) or 0) - self.consumed(side, price))
+
+    def best_visible(self, side: int, ts: int) -> int | None:
+        """The best public price a sim taker could still take at `ts`: where the venue's own
+        quotes are once sim takers (forced liquidations among them) have eaten levels."""
+        self._replenish(ts)
+        consumed = self._consumed(side)
+        for price, qty in self.book.levels(side):
+            if qty > consumed.get(price, 0):
+                return price
+        return None
+
+    def _replenish(self, ts: int) -> None:
+        """Decay model: bring every consumed entry to its size at `ts` (time never goes back)."""
+        half_life = self._half_life
+        if half_life is None or ts <= self._replenished_at:
+            return
+        self._replenished_at = ts
+        for consumed, taken in (
+            (self._consumed_bids, self._taken_bids),
+            (self._consumed_asks, self._taken_asks),
+        ):
+            for price, (lots, since) in list(taken.items()):
+                left = decayed(lots, ts - since, half_life)
+                if left:
+                    consumed[price] = left
+                else:
+                    del taken[price]
+                    consumed.pop(price, None)
+
+    def _take(self, side: int, price: int, lots: int) -> None:
+        """Sim takers took `lots` of the public level at `price`."""
+        self._replenish(self._ts)
+        consumed = self._consumed(side)
+        consumed[price] = consumed.get(price, 0) + lots
+        if self._half_life is not None:
+            taken = self._taken_bids if side == BID else self._taken_asks
+            taken[price] = (consumed[price], self._ts)
 
     # ---- crossing data ----------------------------------------------------------------------
 
@@ -511,8 +563,7 @@ class MatchingEngine:
             if used == size:
                 break
         if used:
-            consumed = self._consumed(public_side)
-            consumed[price] = consumed.get(price, 0) + used
+            self._take(public_side, price, used)
 
     def _crosses_sim(self, public_side: int, price: int) -> bool:
         return price >= self._best_ask if public_side == BID else price <= self._best_bid
@@ -676,13 +727,12 @@ class MatchingEngine:
 
     def _execute(self, taker: Order, plan: _Plan) -> None:
         opposite = -taker.side
-        consumed = self._consumed(opposite)
         taken: dict[int, int] = {}
         last: int | None = None
         for kind, price, lots, maker in plan.steps:
             if kind == _TAKE_PUBLIC:
                 self._fill(taker, price, lots, Liquidity.TAKER, PUBLIC, 0, next(self._match_ids))
-                consumed[price] = consumed.get(price, 0) + lots
+                self._take(opposite, price, lots)
                 taken[price] = taken.get(price, 0) + lots
                 last = price
                 continue
@@ -712,6 +762,7 @@ class MatchingEngine:
 
     def _merged(self, side: int) -> Iterator[tuple[int, int, _Level | None]]:
         """(price, public lots left, sim level) for one side, best first, public and sim merged."""
+        self._replenish(self._ts)
         consumed = self._consumed(side)
         sgn = -side
         public = self.book.levels(side)

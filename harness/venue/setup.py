@@ -84,4 +84,7 @@ def engine_config(venue: VenueConfig, instrument: Instrument) -> EngineConfig:
         market_take_bound=instrument.market_take_bound,
         queue_model=QueueModel(venue.queue_model),
         default_stp=StpMode(venue.self_trade_prevention),
+        replenish_half_life_ns=(
+            venue.replenish_half_life_ns if venue.replenishment == "decay" else None
+        ),
     )

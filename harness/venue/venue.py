@@ -138,11 +138,13 @@ class Market:
         self.rate_from_data = rate
 
     # --- prices ------------------------------------------------------------------------------
-    def mid2(self) -> int | None:
-        bid, ask = self.engine.book.best(BID), self.engine.book.best(ASK)
+    def mid2(self, ts: int) -> int | None:
+        """Twice the mid of what sim takers can still take: levels they ate do not count, so
+        forced executions move the mid, and the mark with it."""
+        bid, ask = self.engine.best_visible(BID, ts), self.engine.best_visible(ASK, ts)
         if bid is None or ask is None:
             return None
-        return bid[0] + ask[0]
+        return bid + ask
 
     def index(self) -> Fraction | None:
         """The recorded index, else the scenario's proxy (None for the mid: the mark's default)."""
@@ -156,7 +158,7 @@ class Market:
         index = self.index()
         return self.mark_price.sample(
             now_ns=ts,
-            mid2=self.mid2(),
+            mid2=self.mid2(ts),
             last=self.engine.last,
             index=index,
             recorded=self.mark_from_data,
@@ -164,7 +166,7 @@ class Market:
             next_funding_ns=(ts // self.funding_interval_ns + 1) * self.funding_interval_ns,
         )
 
-    def sample_premium(self) -> None:
+    def sample_premium(self, ts: int) -> None:
         inst = self.instrument
         notional = inst.impact_notional
         book = self.engine.book
@@ -174,7 +176,7 @@ class Market:
             return impact_price(levels, notional)
 
         bid, ask = walk(BID), walk(ASK)
-        mid2 = self.mid2()
+        mid2 = self.mid2(ts)
         if bid is None or ask is None or mid2 is None:
             return
         index_ticks = self.index()
@@ -528,7 +530,7 @@ class Venue:
             yield env.timeout(PREMIUM_SAMPLE_NS - env.now % PREMIUM_SAMPLE_NS)
             ts = env.now
             for symbol, market in self.markets.items():
-                market.sample_premium()
+                market.sample_premium(ts)
                 if ts % market.funding_interval_ns == 0:
                     self._settle_funding(symbol, market, ts)
 

@@ -50,13 +50,15 @@ def _state(engine: Any) -> tuple[Any, ...]:
     return books, consumed, tuple(orders)
 
 
-@settings(max_examples=200, derandomize=True, deadline=None)
-@given(sim_orders=SIM_ORDERS, messages=MESSAGES)
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(sim_orders=SIM_ORDERS, messages=MESSAGES, half_life=st.sampled_from([None, 3]))
 def test_batched_depth_matches_level_by_level(
+    half_life: int | None,
     sim_orders: list[tuple[str, Side, int, int, TimeInForce]],
     messages: list[list[tuple[int, int, int]]],
 ) -> None:
-    one, batched = make(Positions()), make(Positions())
+    one = make(Positions(), replenish_half_life_ns=half_life)
+    batched = make(Positions(), replenish_half_life_ns=half_life)
     for engine in (one, batched):
         seed(engine, [(P - 1 - k, 5) for k in range(4)], [(P + 1 + k, 5) for k in range(4)])
         for account, side, qty, price, tif in sim_orders:
