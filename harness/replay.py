@@ -16,6 +16,7 @@ import duckdb
 from harness.agents.runtime import AgentRuntime, usdt_units
 from harness.data.store import connect
 from harness.journal import Journal
+from harness.report import write_outputs
 from harness.sim.clock import SimEnv, iso
 from harness.sim.scenario import Scenario
 from harness.sim.tape import Scale, Tape, TapeStats
@@ -68,11 +69,13 @@ class RunResult:
             "wall_seconds": round(self.wall_seconds, 3),
         }
 
-    def write(self, out_dir: Path) -> None:
+    def write(self, out_dir: Path) -> list[str]:
+        """Write the run's folder; returns the names of the files derived from the journal."""
         out_dir.mkdir(parents=True, exist_ok=True)
         self.journal.write_parquet(out_dir / "journal.parquet")
         text = json.dumps(self.summary(), indent=2, sort_keys=False)
         (out_dir / "summary.json").write_text(text + "\n", encoding="utf-8")
+        return write_outputs(out_dir, self.journal, self.summary())
 
 
 def _window(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> tuple[int, int]:

@@ -73,7 +73,7 @@ def replay(ctx: Ctx, scenario_path: Path, out: Path | None, db: Path | None) -> 
     finally:
         progress.done()
     target = out or scenario.output_dir
-    result.write(target)
+    written = result.write(target)
     summary = result.summary()
     click.echo(f"{scenario.name}: {iso(result.start)} .. {iso(result.end)}")
     click.echo(
@@ -87,5 +87,5 @@ def replay(ctx: Ctx, scenario_path: Path, out: Path | None, db: Path | None) -> 
             f"realized {figures['realized_pnl_units'] / 1e8:,.2f} USDT, "
             f"fees {figures['fees_paid_units'] / 1e8:,.4f} USDT"
         )
-    click.echo(f"  wrote {target}/journal.parquet and summary.json")
+    click.echo(f"  wrote {target}/: journal.parquet, summary.json, {', '.join(written)}")
     click.echo(f"fingerprint: {result.fingerprint}")
