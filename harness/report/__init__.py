@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.journal import Journal
-from harness.report import liquidation_path
+from harness.report import html, liquidation_path
 
 
 def write_outputs(out_dir: Path, journal: Journal, summary: Mapping[str, Any]) -> list[str]:
@@ -20,4 +20,5 @@ def write_outputs(out_dir: Path, journal: Journal, summary: Mapping[str, Any]) -
     liquidation_path.write_csv(
         out_dir / "liquidation_path.csv", liquidation_path.steps(journal.records())
     )
-    return ["liquidation_path.csv"]
+    (out_dir / "report.html").write_text(html.render(journal, summary), encoding="utf-8")
+    return ["liquidation_path.csv", "report.html"]

@@ -1,0 +1,113 @@
+"""Time series for the report's charts, read from the journal generically.
+
+A series is a list of (ts, value) integer points. What is charted:
+- price per symbol: `last` and `mark` of `mark` records, and the liquidation markers (each
+  `partial`/`full` close at its bankruptcy price);
+- the insurance fund balance (`insurance_fund` records);
+- rejects per second: `order_rejected` and `request_throttled` records, by reason;
+- any other numeric field of a record kind the report does not know, one series per
+  (kind, field), so records added by other parts of the harness (rate-limit usage, engine queue
+  depth, ...) chart without changes here.
+
+`downsample` keeps a series drawable however long it is: it cuts it into equal runs of points and
+keeps each run's first, minimum, maximum and last point (in time order), so spikes survive; the
+cut depends only on the point count, so it is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from harness import journal as jk
+from harness.journal import Record
+
+Points = list[tuple[int, int]]
+
+KNOWN_KINDS = frozenset(
+    (
+        jk.ORDER_ACCEPTED,
+        jk.ORDER_REJECTED,
+        jk.ORDER_CANCELLED,
+        jk.ORDER_EXPIRED,
+        jk.ORDER_AMENDED,
+        jk.ORDER_TRIGGERED,
+        jk.FILL,
+        jk.POSITION,
+        jk.BALANCE,
+        jk.FEE,
+        jk.FUNDING,
+        jk.MARK,
+        jk.MARGIN_CALL,
+        jk.LIQUIDATION,
+        jk.INSURANCE_FUND,
+        jk.ADL,
+        jk.REQUEST_THROTTLED,
+    )
+)
+"""Kinds charted above, or per order and per account (ids and sizes, not a venue-wide series)."""
+REJECT_KINDS = (jk.ORDER_REJECTED, jk.REQUEST_THROTTLED)
+SECOND_NS = 1_000_000_000
+
+
+@dataclass
+class Timeline:
+    last: dict[str, Points] = field(default_factory=dict)
+    mark: dict[str, Points] = field(default_factory=dict)
+    liquidations: dict[str, Points] = field(default_factory=dict)
+    fund: Points = field(default_factory=list)
+    rejects: dict[str, Points] = field(default_factory=dict)
+    """Rejects per second by reason (only seconds with rejects)."""
+    other: dict[str, Points] = field(default_factory=dict)
+    """"kind.field" -> points, for record kinds outside the harness's own vocabulary."""
+
+
+def build(records: Iterable[Record]) -> Timeline:
+    timeline = Timeline()
+    reject_counts: dict[str, dict[int, int]] = {}
+    for record in records:
+        kind, fields = record.kind, record.fields
+        if kind == jk.MARK:
+            _add(timeline.mark, record.symbol, record.ts, fields.get("mark"))
+            last = fields.get("last")
+            if isinstance(last, int) and last > 0:
+                _add(timeline.last, record.symbol, record.ts, last)
+        elif kind == jk.LIQUIDATION and fields.get("step") in ("partial", "full"):
+            _add(timeline.liquidations, record.symbol, record.ts, fields.get("bankruptcy_price"))
+        elif kind == jk.INSURANCE_FUND:
+            balance = fields.get("balance")
+            if isinstance(balance, int):
+                timeline.fund.append((record.ts, balance))
+        elif kind in REJECT_KINDS:
+            reason = str(fields.get("reason", kind))
+            second = record.ts - record.ts % SECOND_NS
+            counts = reject_counts.setdefault(reason, {})
+            counts[second] = counts.get(second, 0) + 1
+        elif kind not in KNOWN_KINDS:
+            for name in sorted(fields):
+                _add(timeline.other, f"{kind}.{name}", record.ts, fields[name])
+    for reason in sorted(reject_counts):
+        timeline.rejects[reason] = sorted(reject_counts[reason].items())
+    return timeline
+
+
+def _add(series: dict[str, Points], key: str, ts: int, value: object) -> None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        series.setdefault(key, []).append((ts, value))
+
+
+def downsample(points: Points, limit: int) -> Points:
+    """At most about `limit` points: first, min, max and last of each of `limit // 4` runs."""
+    if len(points) <= limit:
+        return points
+    runs = max(1, limit // 4)
+    size = -(-len(points) // runs)
+    kept: Points = []
+    for start in range(0, len(points), size):
+        run = points[start : start + size]
+        picks = {0, len(run) - 1}
+        values = [value for _, value in run]
+        picks.add(values.index(min(values)))
+        picks.add(values.index(max(values)))
+        kept += [run[i] for i in sorted(picks)]
+    return kept
