@@ -14,14 +14,14 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
 from harness.journal import Journal
 from harness.report.golden import key_figures
 from harness.report.liquidation_path import COLUMNS, Step, steps
-from harness.report.timeline import KNOWN_KINDS, Points, Timeline, build, downsample
+from harness.report.timeline import KNOWN_KINDS, Timeline, build, downsample
 
 MAX_POINTS = 4000
 MAX_TABLE_ROWS = 2000
@@ -58,7 +58,10 @@ def _vendor(name: str) -> str:
     return resources.files("harness.report").joinpath("vendor", name).read_text(encoding="utf-8")
 
 
-def _aligned(series: list[Points]) -> list[list[float | None]]:
+Plot = Sequence[tuple[int, float]]
+
+
+def _aligned(series: Sequence[Plot]) -> list[list[float | None]]:
     """uPlot's data: one x array (seconds) and one y array per series, null where absent."""
     times = sorted({ts for points in series for ts, _ in points})
     index = {ts: i for i, ts in enumerate(times)}
@@ -72,7 +75,7 @@ def _aligned(series: list[Points]) -> list[list[float | None]]:
 
 
 def _chart(
-    chart_id: str, title: str, unit: str, named: list[tuple[str, Points, bool]]
+    chart_id: str, title: str, unit: str, named: Sequence[tuple[str, Plot, bool]]
 ) -> dict[str, Any]:
     series = [downsample(points, MAX_POINTS) for _, points, _ in named]
     return {
@@ -98,7 +101,7 @@ def _charts(timeline: Timeline) -> list[dict[str, Any]]:
         ]
         charts.append(_chart(f"price-{n}", f"{symbol}: price, mark, liquidations", "ticks", named))
     if timeline.fund:
-        usdt = [(ts, value // UNITS_PER_USDT) for ts, value in timeline.fund]
+        usdt = [(ts, value / UNITS_PER_USDT) for ts, value in timeline.fund]
         charts.append(_chart("fund", "Insurance fund balance", "USDT", [("fund", usdt, False)]))
     if timeline.rejects:
         named = [(reason, points, True) for reason, points in timeline.rejects.items()]

@@ -16,13 +16,15 @@ cut depends only on the point count, so it is deterministic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from harness import journal as jk
 from harness.journal import Record
 
 Points = list[tuple[int, int]]
+V = TypeVar("V", int, float)
 
 KNOWN_KINDS = frozenset(
     (
@@ -96,13 +98,13 @@ def _add(series: dict[str, Points], key: str, ts: int, value: object) -> None:
         series.setdefault(key, []).append((ts, value))
 
 
-def downsample(points: Points, limit: int) -> Points:
+def downsample(points: Sequence[tuple[int, V]], limit: int) -> list[tuple[int, V]]:
     """At most about `limit` points: first, min, max and last of each of `limit // 4` runs."""
     if len(points) <= limit:
-        return points
+        return list(points)
     runs = max(1, limit // 4)
     size = -(-len(points) // runs)
-    kept: Points = []
+    kept: list[tuple[int, V]] = []
     for start in range(0, len(points), size):
         run = points[start : start + size]
         picks = {0, len(run) - 1}
