@@ -16,7 +16,7 @@ import duckdb
 from harness.agents.runtime import AgentRuntime, usdt_units
 from harness.data.store import connect
 from harness.journal import Journal
-from harness.report import write_outputs
+from harness.report import real_liquidations, write_outputs
 from harness.sim.clock import SimEnv, iso
 from harness.sim.scenario import Scenario
 from harness.sim.tape import Scale, Tape, TapeStats
@@ -41,6 +41,8 @@ class RunResult:
     """Deposits minus (wallets + fee pool + open entry value): exactly 0 unless money leaked."""
     insurance_fund_units: int
     agents: dict[str, dict[str, int]] = field(default_factory=dict)
+    real_liquidations: dict[str, Any] = field(default_factory=dict)
+    """`real_liquidations.summary`: the store's real forced orders against the simulated ones."""
 
     @property
     def fingerprint(self) -> str:
@@ -66,6 +68,7 @@ class RunResult:
             "insurance_fund_units": self.insurance_fund_units,
             "liquidations": len(liquidations),
             "margin_calls": kinds.get("margin_call", 0),
+            **self.real_liquidations,
             "wall_seconds": round(self.wall_seconds, 3),
         }
 
@@ -168,6 +171,9 @@ def _run(
         conservation_gap=venue.ledger.conservation_gap(),
         insurance_fund_units=venue.fund.balance,
         agents={a.name: _agent_summary(venue, a) for a in agents},
+        real_liquidations=real_liquidations.summary(
+            con, scenario.data.exchange, scenario.data.symbols, start, end, journal.records()
+        ),
     )
 
 
