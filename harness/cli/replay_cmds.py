@@ -56,7 +56,8 @@ class _Progress:
 )
 @click.pass_obj
 def replay(ctx: Ctx, scenario_path: Path, out: Path | None, db: Path | None) -> None:
-    """Replay a scenario through the venue and write journal.parquet and summary.json.
+    """Replay a scenario through the venue and write its run folder: journal.parquet,
+    summary.json, liquidation_path.csv and report.html.
 
     The last line printed is `fingerprint: <sha256>`: the same scenario, seed and data give the
     same fingerprint on every run and machine.

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
-from harness.journal import Journal
+from harness.journal import Journal, Record
 from harness.report.golden import key_figures
 from harness.report.liquidation_path import COLUMNS, Step, steps
 from harness.report.timeline import KNOWN_KINDS, Timeline, build, downsample
@@ -106,8 +106,9 @@ def _charts(timeline: Timeline) -> list[dict[str, Any]]:
     if timeline.rejects:
         named = [(reason, points, True) for reason, points in timeline.rejects.items()]
         charts.append(_chart("rejects", "Rejected requests per second", "count", named))
-    for n, (name, points) in enumerate(timeline.other.items()):
-        charts.append(_chart(f"other-{n}", name, "", [(name, points, False)]))
+    for n, (name, series) in enumerate(timeline.other.items()):
+        named = [(who, points, False) for who, points in series.items()]
+        charts.append(_chart(f"other-{n}", name, "", named))
     return charts
 
 
@@ -146,10 +147,10 @@ def _agents_table(summary: Mapping[str, Any]) -> str:
     return _table(["agent", *columns], rows, frozenset((0,)))
 
 
-def _other_records(journal: Journal) -> str:
+def _other_records(records: list[Record]) -> str:
     """Records of kinds the harness core does not write, in generic tables per kind."""
     by_kind: dict[str, list[list[str]]] = {}
-    for record in journal.records():
+    for record in records:
         if record.kind in KNOWN_KINDS:
             continue
         fields = " ".join(f"{k}={v}" for k, v in sorted(record.fields.items()))
@@ -194,7 +195,7 @@ def render(journal: Journal, summary: Mapping[str, Any]) -> str:
             ["kind", "records"], [[k, str(n)] for k, n in sorted(counts.items())], frozenset((0,))
         ),
         "<h2>Other records (alerts, guardrails, gateway, ...)</h2>",
-        _other_records(journal),
+        _other_records(records),
     ]
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

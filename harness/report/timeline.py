@@ -5,9 +5,9 @@ A series is a list of (ts, value) integer points. What is charted:
   `partial`/`full` close at its bankruptcy price);
 - the insurance fund balance (`insurance_fund` records);
 - rejects per second: `order_rejected` and `request_throttled` records, by reason;
-- any other numeric field of a record kind the report does not know, one series per
-  (kind, field), so records added by other parts of the harness (rate-limit usage, engine queue
-  depth, ...) chart without changes here.
+- any other numeric field (identifiers aside) of a record kind the report does not know, one
+  chart per (kind, field) with one series per account (or symbol), so records added by other parts
+  of the harness (rate-limit usage, engine queue depth, ...) chart without changes here.
 
 `downsample` keeps a series drawable however long it is: it cuts it into equal runs of points and
 keeps each run's first, minimum, maximum and last point (in time order), so spikes survive; the
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 
 from harness import journal as jk
 from harness.journal import Record
@@ -60,8 +60,9 @@ class Timeline:
     fund: Points = field(default_factory=list)
     rejects: dict[str, Points] = field(default_factory=dict)
     """Rejects per second by reason (only seconds with rejects)."""
-    other: dict[str, Points] = field(default_factory=dict)
-    """"kind.field" -> points, for record kinds outside the harness's own vocabulary."""
+    other: dict[str, dict[str, Points]] = field(default_factory=dict)
+    """"kind.field" -> series name (the record's account, else its symbol, else "all") -> points,
+    for record kinds outside the harness's own vocabulary."""
 
 
 def build(records: Iterable[Record]) -> Timeline:
@@ -86,15 +87,28 @@ def build(records: Iterable[Record]) -> Timeline:
             counts = reject_counts.setdefault(reason, {})
             counts[second] = counts.get(second, 0) + 1
         elif kind not in KNOWN_KINDS:
+            who = record.account or record.symbol or "all"
             for name in sorted(fields):
-                _add(timeline.other, f"{kind}.{name}", record.ts, fields[name])
+                value = fields[name]
+                if _is_number(value) and not _is_id(name):
+                    chart = timeline.other.setdefault(f"{kind}.{name}", {})
+                    _add(chart, who, record.ts, value)
     for reason in sorted(reject_counts):
         timeline.rejects[reason] = sorted(reject_counts[reason].items())
     return timeline
 
 
+def _is_id(name: str) -> bool:
+    """Identifiers are numbers but not quantities: not charted."""
+    return name in ("id", "seq") or name.endswith("_id")
+
+
+def _is_number(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _add(series: dict[str, Points], key: str, ts: int, value: object) -> None:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if _is_number(value):
         series.setdefault(key, []).append((ts, value))
 
 

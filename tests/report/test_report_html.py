@@ -37,12 +37,20 @@ def test_timeline_reads_known_and_unknown_kinds() -> None:
     journal.append(T0 + S + 5, "order_rejected", "b", "BTCUSDT", reason="RATE_LIMIT")
     journal.append(T0 + 2 * S, "request_throttled", "a", "BTCUSDT", reason="TOO_MANY")
     journal.append(T0 + 2 * S, "engine_queue", "", "BTCUSDT", depth=7, note="x", full=False)
+    journal.append(T0 + 3 * S, "rate_limit_usage", "a", "", used=5, order_id=9)
+    journal.append(T0 + 3 * S, "rate_limit_usage", "b", "", used=2, order_id=10)
+    journal.append(T0 + 4 * S, "rate_limit_usage", "a", "", used=6, order_id=11)
     timeline = build(journal.records())
     assert timeline.mark == {"BTCUSDT": [(T0, 100), (T0 + S, 101)]}
     assert timeline.last == {"BTCUSDT": [(T0 + S, 99)]}  # no trade yet at T0
     assert timeline.liquidations == {"BTCUSDT": [(T0 + S, 98)]}
     assert timeline.rejects == {"RATE_LIMIT": [(T0 + S, 2)], "TOO_MANY": [(T0 + 2 * S, 1)]}
-    assert timeline.other == {"engine_queue.depth": [(T0 + 2 * S, 7)]}
+    # Other kinds: one chart per numeric field, one series per account (else symbol); ids,
+    # strings and booleans are not charted.
+    assert timeline.other == {
+        "engine_queue.depth": {"BTCUSDT": [(T0 + 2 * S, 7)]},
+        "rate_limit_usage.used": {"a": [(T0 + 3 * S, 5), (T0 + 4 * S, 6)], "b": [(T0 + 3 * S, 2)]},
+    }
 
 
 def _charts(page: str) -> list[dict[str, object]]:

@@ -83,11 +83,16 @@ def test_runs_ls_lists_run_folders_in_name_order(
 def test_report_rebuilds_the_outputs_from_the_journal(liquidated_run: Path, tmp_path: Path) -> None:
     run = shutil.copytree(liquidated_run, tmp_path / "run")
     original = (run / "liquidation_path.csv").read_text()
+    page = (run / "report.html").read_text()
     (run / "liquidation_path.csv").unlink()
+    (run / "report.html").unlink()
     code, lines = _cli("report", str(run))
     assert code == 0
     assert lines[0] == f"wrote {run / 'liquidation_path.csv'}"
+    assert lines[1] == f"wrote {run / 'report.html'}"
+    # Rebuilt byte for byte: nothing in them depends on when or where they were written.
     assert (run / "liquidation_path.csv").read_text() == original
+    assert (run / "report.html").read_text() == page
 
 
 def test_report_refuses_a_folder_without_a_journal(tmp_path: Path) -> None:
