@@ -34,6 +34,7 @@ function chart(spec) {
   const el = document.getElementById(spec.id);
   const series = [{}].concat(spec.series.map(s => ({
     label: s.label, stroke: s.color, width: s.points ? 0 : 1.5, spanGaps: true,
+    dash: s.label === 'mark' ? [6, 3] : undefined,
     points: s.points ? {show: true, size: 9, fill: s.color, stroke: s.color} : {show: false},
   })));
   new uPlot({title: spec.title, width: Math.max(600, el.clientWidth - 20), height: 260,

@@ -44,7 +44,8 @@ COLUMNS = (
 
 PATH_KINDS = (jk.MARGIN_CALL, jk.LIQUIDATION, jk.ADL, jk.INSURANCE_FUND)
 
-# Fields shown in their own column, per kind; the rest go to `detail`.
+# Fields that fill the price and qty columns (the first one a record has); the rest of a
+# record's fields, but the one that names its stage, go to `detail`.
 _PRICE = ("bankruptcy_price", "limit", "price")
 _QTY = ("qty", "filled", "position")
 _STAGE_FIELD = {jk.LIQUIDATION: "step", jk.INSURANCE_FUND: "reason"}
