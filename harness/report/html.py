@@ -35,6 +35,7 @@ function chart(spec) {
   const series = [{}].concat(spec.series.map(s => ({
     label: s.label, stroke: s.color, width: s.points ? 0 : 1.5, spanGaps: true,
     dash: s.label === 'mark' ? [6, 3] : undefined,
+    paths: s.stepped ? uPlot.paths.stepped({align: 1}) : undefined,
     points: s.points ? {show: true, size: 9, fill: s.color, stroke: s.color} : {show: false},
   })));
   new uPlot({title: spec.title, width: Math.max(600, el.clientWidth - 20), height: 260,
@@ -76,15 +77,27 @@ def _aligned(series: Sequence[Plot]) -> list[list[float | None]]:
 
 
 def _chart(
-    chart_id: str, title: str, unit: str, named: Sequence[tuple[str, Plot, bool]]
+    chart_id: str,
+    title: str,
+    unit: str,
+    named: Sequence[tuple[str, Plot, bool]],
+    *,
+    stepped: bool = False,
 ) -> dict[str, Any]:
+    """A chart of named series; a series flagged True is drawn as markers, not a line.
+    `stepped` draws values held until the next point (balances)."""
     series = [downsample(points, MAX_POINTS) for _, points, _ in named]
     return {
         "id": chart_id,
         "title": title,
         "unit": unit,
         "series": [
-            {"label": label, "color": _COLORS[i % len(_COLORS)], "points": markers}
+            {
+                "label": label,
+                "color": _COLORS[i % len(_COLORS)],
+                "points": markers,
+                "stepped": stepped,
+            }
             for i, (label, _, markers) in enumerate(named)
         ],
         "data": _aligned(series),
@@ -103,7 +116,8 @@ def _charts(timeline: Timeline) -> list[dict[str, Any]]:
         charts.append(_chart(f"price-{n}", f"{symbol}: price, mark, liquidations", "ticks", named))
     if timeline.fund:
         usdt = [(ts, value / UNITS_PER_USDT) for ts, value in timeline.fund]
-        charts.append(_chart("fund", "Insurance fund balance", "USDT", [("fund", usdt, False)]))
+        named_fund = [("fund", usdt, False)]
+        charts.append(_chart("fund", "Insurance fund balance", "USDT", named_fund, stepped=True))
     if timeline.rejects:
         named = [(reason, points, True) for reason, points in timeline.rejects.items()]
         charts.append(_chart("rejects", "Rejected requests per second", "count", named))

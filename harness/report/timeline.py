@@ -3,7 +3,8 @@
 A series is a list of (ts, value) integer points. What is charted:
 - price per symbol: `last` and `mark` of `mark` records, and the liquidation markers (each
   `partial`/`full` close at its bankruptcy price);
-- the insurance fund balance (`insurance_fund` records);
+- the insurance fund balance (`insurance_fund` records), held to the journal's last record so
+  a fund that never moved still shows as a line;
 - rejects per second: `order_rejected` and `request_throttled` records, by reason;
 - any other numeric field (identifiers aside) of a record kind the report does not know, one
   chart per (kind, field) with one series per account (or symbol), so records added by other parts
@@ -68,8 +69,9 @@ class Timeline:
 def build(records: Iterable[Record]) -> Timeline:
     timeline = Timeline()
     reject_counts: dict[str, dict[int, int]] = {}
+    last_ts = 0
     for record in records:
-        kind, fields = record.kind, record.fields
+        kind, fields, last_ts = record.kind, record.fields, record.ts
         if kind == jk.MARK:
             _add(timeline.mark, record.symbol, record.ts, fields.get("mark"))
             last = fields.get("last")
@@ -93,6 +95,8 @@ def build(records: Iterable[Record]) -> Timeline:
                 if _is_number(value) and not _is_id(name):
                     chart = timeline.other.setdefault(f"{kind}.{name}", {})
                     _add(chart, who, record.ts, value)
+    if timeline.fund and timeline.fund[-1][0] < last_ts:
+        timeline.fund.append((last_ts, timeline.fund[-1][1]))
     for reason in sorted(reject_counts):
         timeline.rejects[reason] = sorted(reject_counts[reason].items())
     return timeline

@@ -8,12 +8,19 @@ import pytest
 
 from tests.report.browser import chromium, load
 
-# Counts canvases uPlot drew on, i.e. with at least one non-transparent pixel.
+# Per chart canvas: pixels drawn at all (axes, grid, labels) and pixels in the colour of the
+# chart's first series (#1f77b4), i.e. its data line.
 DRAWN = """
 Array.from(document.querySelectorAll('.chart canvas')).map(c => {
-  const pixels = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) return true;
-  return false;
+  const p = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let drawn = 0, line = 0;
+  for (let i = 0; i < p.length; i += 4) {
+    if (p[i + 3] === 0) continue;
+    drawn++;
+    const near = (v, w) => Math.abs(v - w) < 12;
+    if (near(p[i], 31) && near(p[i + 1], 119) && near(p[i + 2], 180)) line++;
+  }
+  return [drawn, line];
 })
 """
 
@@ -25,5 +32,7 @@ Array.from(document.querySelectorAll('.chart canvas')).map(c => {
 def test_report_charts_render_without_console_errors(liquidated_run: Path) -> None:
     drawn, errors = load(liquidated_run / "report.html", DRAWN)
     assert errors == []
-    # Price/mark/liquidations and the insurance fund.
-    assert drawn == [True, True]
+    # Two charts: price/mark/liquidations and the insurance fund, each with its line drawn.
+    assert len(drawn) == 2
+    for pixels, line in drawn:
+        assert pixels > 5000 and line > 100

@@ -31,6 +31,7 @@ def test_downsample_keeps_first_last_and_each_runs_extremes() -> None:
 def test_timeline_reads_known_and_unknown_kinds() -> None:
     journal = Journal()
     journal.append(T0, "mark", "", "BTCUSDT", mark=100, last=0)
+    journal.append(T0, "insurance_fund", "", "", amount=5, reason="seed", balance=5)
     journal.append(T0 + S, "mark", "", "BTCUSDT", mark=101, last=99)
     journal.append(T0 + S, "liquidation", "a", "BTCUSDT", step="full", bankruptcy_price=98)
     journal.append(T0 + S, "order_rejected", "a", "BTCUSDT", reason="RATE_LIMIT")
@@ -44,6 +45,8 @@ def test_timeline_reads_known_and_unknown_kinds() -> None:
     assert timeline.mark == {"BTCUSDT": [(T0, 100), (T0 + S, 101)]}
     assert timeline.last == {"BTCUSDT": [(T0 + S, 99)]}  # no trade yet at T0
     assert timeline.liquidations == {"BTCUSDT": [(T0 + S, 98)]}
+    # The fund's balance is held to the last record of the journal.
+    assert timeline.fund == [(T0, 5), (T0 + 4 * S, 5)]
     assert timeline.rejects == {"RATE_LIMIT": [(T0 + S, 2)], "TOO_MANY": [(T0 + 2 * S, 1)]}
     # Other kinds: one chart per numeric field, one series per account (else symbol); ids,
     # strings and booleans are not charted.
