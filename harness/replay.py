@@ -16,6 +16,7 @@ import duckdb
 from harness.agents.runtime import AgentRuntime, usdt_units
 from harness.data.store import connect
 from harness.journal import Journal
+from harness.report import real_liquidations, write_outputs
 from harness.sim.clock import SimEnv, iso
 from harness.sim.scenario import Scenario
 from harness.sim.tape import Scale, Tape, TapeStats
@@ -40,6 +41,8 @@ class RunResult:
     """Deposits minus (wallets + fee pool + open entry value): exactly 0 unless money leaked."""
     insurance_fund_units: int
     agents: dict[str, dict[str, int]] = field(default_factory=dict)
+    real_liquidations: dict[str, Any] = field(default_factory=dict)
+    """`real_liquidations.summary`: the store's real forced orders against the simulated ones."""
 
     @property
     def fingerprint(self) -> str:
@@ -65,14 +68,17 @@ class RunResult:
             "insurance_fund_units": self.insurance_fund_units,
             "liquidations": len(liquidations),
             "margin_calls": kinds.get("margin_call", 0),
+            **self.real_liquidations,
             "wall_seconds": round(self.wall_seconds, 3),
         }
 
-    def write(self, out_dir: Path) -> None:
+    def write(self, out_dir: Path) -> list[str]:
+        """Write the run's folder; returns the names of the files derived from the journal."""
         out_dir.mkdir(parents=True, exist_ok=True)
         self.journal.write_parquet(out_dir / "journal.parquet")
         text = json.dumps(self.summary(), indent=2, sort_keys=False)
         (out_dir / "summary.json").write_text(text + "\n", encoding="utf-8")
+        return write_outputs(out_dir, self.journal, self.summary())
 
 
 def _window(con: duckdb.DuckDBPyConnection, scenario: Scenario) -> tuple[int, int]:
@@ -166,6 +172,9 @@ def _run(
         conservation_gap=venue.ledger.conservation_gap(),
         insurance_fund_units=venue.fund.balance,
         agents={a.name: _agent_summary(venue, a) for a in agents},
+        real_liquidations=real_liquidations.summary(
+            con, scenario.data.exchange, scenario.data.symbols, start, end, journal.records()
+        ),
     )
 
 

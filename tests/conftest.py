@@ -29,3 +29,15 @@ def shared(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not present")
     return path
+
+
+@pytest.fixture(scope="session")
+def capture_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tick store holding the bundled capture, ingested once per test session."""
+    from harness.data.ingest import ingest_paths
+
+    path = tmp_path_factory.mktemp("capture") / "ticks.duckdb"
+    con = connect(path)
+    ingest_paths(con, [BTCUSDT_CAPTURE])
+    con.close()
+    return path

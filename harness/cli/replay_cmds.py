@@ -11,6 +11,7 @@ import click
 from harness.cli.context import Ctx
 from harness.cli.timefmt import iso
 from harness.replay import ReplayError, run_scenario
+from harness.report import real_liquidations
 from harness.sim.scenario import ScenarioError, load_scenario
 from harness.sim.tape import TapeStats
 
@@ -55,7 +56,8 @@ class _Progress:
 )
 @click.pass_obj
 def replay(ctx: Ctx, scenario_path: Path, out: Path | None, db: Path | None) -> None:
-    """Replay a scenario through the venue and write journal.parquet and summary.json.
+    """Replay a scenario through the venue and write its run folder: journal.parquet,
+    summary.json, liquidation_path.csv and report.html.
 
     The last line printed is `fingerprint: <sha256>`: the same scenario, seed and data give the
     same fingerprint on every run and machine.
@@ -73,7 +75,7 @@ def replay(ctx: Ctx, scenario_path: Path, out: Path | None, db: Path | None) -> 
     finally:
         progress.done()
     target = out or scenario.output_dir
-    result.write(target)
+    written = result.write(target)
     summary = result.summary()
     click.echo(f"{scenario.name}: {iso(result.start)} .. {iso(result.end)}")
     click.echo(
@@ -87,5 +89,7 @@ def replay(ctx: Ctx, scenario_path: Path, out: Path | None, db: Path | None) -> 
             f"realized {figures['realized_pnl_units'] / 1e8:,.2f} USDT, "
             f"fees {figures['fees_paid_units'] / 1e8:,.4f} USDT"
         )
-    click.echo(f"  wrote {target}/journal.parquet and summary.json")
+    if "real_liquidations" in summary:
+        click.echo("  " + real_liquidations.describe(summary["real_liquidations"]))
+    click.echo(f"  wrote {target}/: journal.parquet, summary.json, {', '.join(written)}")
     click.echo(f"fingerprint: {result.fingerprint}")
