@@ -16,6 +16,7 @@ import duckdb
 from harness.agents.runtime import AgentRuntime, usdt_units
 from harness.data.store import connect
 from harness.journal import Journal
+from harness.risk.attach import attach_risk
 from harness.sim.clock import SimEnv, iso
 from harness.sim.scenario import Scenario
 from harness.sim.tape import Scale, Tape, TapeStats
@@ -40,6 +41,7 @@ class RunResult:
     """Deposits minus (wallets + fee pool + open entry value): exactly 0 unless money leaked."""
     insurance_fund_units: int
     agents: dict[str, dict[str, int]] = field(default_factory=dict)
+    risk: dict[str, Any] | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -65,6 +67,7 @@ class RunResult:
             "insurance_fund_units": self.insurance_fund_units,
             "liquidations": len(liquidations),
             "margin_calls": kinds.get("margin_call", 0),
+            "risk": self.risk,
             "wall_seconds": round(self.wall_seconds, 3),
         }
 
@@ -133,6 +136,7 @@ def _run(
     venue = Venue(
         env, journal, instruments, settings, lambda inst: engine_config(scenario.venue, inst)
     )
+    risk = attach_risk(env, venue, journal, scenario, start, end)
     agents = [
         AgentRuntime(env, venue, agent, scenario.agent_latencies(agent), instruments, end)
         for agent in scenario.agents
@@ -165,6 +169,7 @@ def _run(
         conservation_gap=venue.ledger.conservation_gap(),
         insurance_fund_units=venue.fund.balance,
         agents={a.name: _agent_summary(venue, a) for a in agents},
+        risk=risk.summary() if risk is not None else None,
     )
 
 
