@@ -38,5 +38,13 @@ class Baseline:
     def median(self) -> Fraction:
         return median(self._ordered)
 
+    def median2(self) -> int:
+        """Twice the median, an integer: cheap to compare against without Fractions."""
+        ordered, middle = self._ordered, len(self._ordered) // 2
+        doubled: int = (
+            2 * ordered[middle] if len(ordered) % 2 else ordered[middle - 1] + ordered[middle]
+        )
+        return doubled
+
     def mad(self, center: Fraction) -> Fraction:
         return mad(self._window, center)

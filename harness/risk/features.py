@@ -26,10 +26,12 @@ class Feature:
     relative_floor: Fraction = Fraction(0)
     advice: str = ""
     """What a risk engineer should look at when this feature leads an alert."""
+    places: int = 2
+    """Decimals shown (0 for counts)."""
 
     def show(self, value: int | Fraction) -> str:
         number = value if isinstance(value, Fraction) else Fraction(value)
-        text = decimal_text(number.numerator, number.denominator * self.scale)
+        text = decimal_text(number.numerator, number.denominator * self.scale, self.places)
         return f"{text}{self.unit}"
 
 
@@ -41,10 +43,11 @@ CANCEL_RATE = Feature(
     floor=5,
     relative_floor=Fraction(1, 4),
     advice="check for quote stuffing or a runaway cancel loop",
+    places=0,
 )
 CANCEL_FILL_RATIO = Feature(
     "cancel_fill_ratio",
-    "cancels per fill in the window",
+    "cancels / (fills + 1) in the window",
     "",
     PPM,
     floor=5 * PPM,
@@ -59,6 +62,7 @@ REJECT_RATE = Feature(
     floor=3,
     relative_floor=Fraction(1, 4),
     advice="the account is hitting margin or rate limits; its client may be retrying blindly",
+    places=0,
 )
 ORDER_DEPTH_SHARE = Feature(
     "order_depth_share",
@@ -94,6 +98,7 @@ REALIZED_VOL = Feature(
     floor=20,
     relative_floor=Fraction(1, 2),
     advice="the mark is moving unusually fast; expect margin calls on leveraged accounts",
+    places=0,
 )
 BOOK_THINNESS = Feature(
     "book_thinness",
@@ -103,6 +108,7 @@ BOOK_THINNESS = Feature(
     floor=1_000,
     relative_floor=Fraction(1, 2),
     advice="liquidity near the touch has drained; forced orders will slip far",
+    places=0,
 )
 FUNDING_VOL_GAP = Feature(
     "funding_vol_gap",
@@ -112,6 +118,7 @@ FUNDING_VOL_GAP = Feature(
     floor=100,
     relative_floor=Fraction(1, 2),
     advice="funding is far from what volatility justifies: crowded positioning on one side",
+    places=0,
 )
 NEAR_MARGIN_SHARE = Feature(
     "near_margin_share",

@@ -57,7 +57,7 @@ class VenueMarketView:
 
     def depth_near_touch(self, symbol: str, ticks: int) -> tuple[int, int]:
         book = self._venue.markets[symbol].engine.book
-        return _near(book.levels(BID), -1, ticks), _near(book.levels(ASK), 1, ticks)
+        return depth_within(book.levels(BID), -1, ticks), depth_within(book.levels(ASK), 1, ticks)
 
     def exposure(self, account: str) -> Exposure | None:
         venue = self._venue
@@ -81,7 +81,7 @@ class VenueMarketView:
         return Exposure(maintenance, balance, notional)
 
 
-def _near(levels: Iterable[tuple[int, int]], direction: int, ticks: int) -> int:
+def depth_within(levels: Iterable[tuple[int, int]], direction: int, ticks: int) -> int:
     """Lots on one side from its best price out to `ticks` away (`direction` -1 for bids)."""
     total, best = 0, None
     for price, qty in levels:

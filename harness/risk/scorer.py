@@ -68,13 +68,21 @@ class Scorer:
         found.sort(key=lambda c: (-c.z, c.feature.name, c.drift))
         return found
 
+    def _could_explain(self, feature: Feature, baseline: Baseline, value: int) -> bool:
+        """Whether `value` could reach `explain_from` at the smallest scale the floors allow;
+        integers only (doubled median, cross-multiplied), since most samples cannot."""
+        center2 = baseline.median2()
+        e, rel = self.explain_from, feature.relative_floor
+        lhs = (2 * value - center2) * e.denominator * rel.denominator
+        floors = max(2 * feature.floor, 2) * rel.denominator
+        return lhs >= e.numerator * max(floors, rel.numerator * abs(center2))
+
     def _contributions(
         self, feature: Feature, baseline: Baseline, value: int, average: int
     ) -> list[Contribution]:
-        center = baseline.median()
-        smallest = robust_scale(Fraction(0), center, feature.floor, feature.relative_floor)
-        if max(value, average) - center < self.explain_from * smallest:
+        if not self._could_explain(feature, baseline, max(value, average)):
             return []
+        center = baseline.median()
         scale = robust_scale(baseline.mad(center), center, feature.floor, feature.relative_floor)
         out = []
         for sample, drift in ((value, False), (average, True)):
