@@ -78,7 +78,7 @@ MARGIN_RATIO = Feature(
     "margin ratio (maintenance / margin balance)",
     "",
     PPM,
-    floor=PPM // 10,
+    floor=PPM // 20,
     advice="the account is moving toward liquidation; check its position and the mark",
 )
 LEVERAGE = Feature(
