@@ -19,10 +19,11 @@ import simpy
 from harness import journal as jk
 from harness.journal import Journal, Record
 from harness.risk.activity import ActivityFeatures
-from harness.risk.alerts import Alert
+from harness.risk.alerts import Alert, Peers
 from harness.risk.exposure import ExposureFeatures
 from harness.risk.market_features import MarketFeatures
 from harness.risk.market_view import MarketView
+from harness.risk.robust import quantile_rank
 from harness.risk.scorer import Contribution, Entity, Scorer
 from harness.sim.scenario import RiskConfig
 
@@ -85,9 +86,25 @@ class RiskMonitor:
         alerts = []
         for rank, (score, entity, contributions) in enumerate(found, start=1):
             top = tuple(contributions[: self.config.top_features])
-            alert = Alert(now, entity, score, rank, top)
+            peers = tuple(_peers(entity, c, entities) for c in top)
+            alert = Alert(now, entity, score, rank, top, peers)
             self._last_alert[entity] = now
             self.journal.append(now, jk.RISK_ALERT, entity[0], entity[1], **alert.fields())
             alerts.append(alert)
         self.alerts.extend(alerts)
         return alerts
+
+
+def _peers(
+    entity: Entity, contribution: Contribution, entities: dict[Entity, dict[str, int]]
+) -> Peers | None:
+    """Where an account's latest value ranks among every account sampled with the feature."""
+    if not entity[0] or contribution.drift:
+        return None
+    name = contribution.feature.name
+    population = [
+        values[name] for (account, _), values in entities.items() if account and name in values
+    ]
+    if len(population) < 2:
+        return None
+    return Peers(quantile_rank(contribution.value, population), len(population))

@@ -98,11 +98,12 @@ def test_alerts_are_ranked_and_explained_the_same_in_any_arrival_order() -> None
     ]
     # Cancels / (fills + 1) spikes alike: (41 - 1) / 5 with its floor of 5 a fill. Smoothed,
     # the cancel rate is 1 + 40 // 8 = 6: z (6 - 1) / 5 = 1, below explain_from (2): unnamed.
+    # Among the 4 accounts b (41) has two below and one equal (c): (2 x 2 + 2) / 8 = 75%.
     assert first[0][4] == (
         "account b: cancels / (fills + 1) in the window (latest) 41.00 vs usual 1.00 (robust z "
-        "8.0): orders are pulled before they trade: spoofing or a fleeing liquidity provider; "
-        "cancels in the window (latest) 41 vs usual 1 (robust z 8.0): check for quote stuffing "
-        "or a runaway cancel loop"
+        "8.0; percentile 75 of 4 accounts): orders are pulled before they trade: spoofing or a "
+        "fleeing liquidity provider; cancels in the window (latest) 41 vs usual 1 (robust z "
+        "8.0; percentile 75 of 4 accounts): check for quote stuffing or a runaway cancel loop"
     )
 
 
