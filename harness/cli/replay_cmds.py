@@ -11,6 +11,7 @@ import click
 from harness.cli.context import Ctx
 from harness.cli.timefmt import iso
 from harness.replay import ReplayError, run_scenario
+from harness.risk.alert_summary import summary_lines
 from harness.sim.scenario import ScenarioError, load_scenario
 from harness.sim.tape import TapeStats
 
@@ -87,5 +88,7 @@ def replay(ctx: Ctx, scenario_path: Path, out: Path | None, db: Path | None) -> 
             f"realized {figures['realized_pnl_units'] / 1e8:,.2f} USDT, "
             f"fees {figures['fees_paid_units'] / 1e8:,.4f} USDT"
         )
+    for line in summary_lines(summary["risk"]):
+        click.echo(line)
     click.echo(f"  wrote {target}/journal.parquet and summary.json")
     click.echo(f"fingerprint: {result.fingerprint}")

@@ -84,3 +84,20 @@ def _row(record: Record) -> dict[str, Any]:
         "score": decimal_text(_score(record), 100),
         "reason": record.fields.get("reason", ""),
     }
+
+
+def summary_lines(risk: dict[str, Any] | None) -> list[str]:
+    """The console lines of `harness replay` for the risk part of a summary."""
+    if risk is None:
+        return []
+    alerts = risk["alerts"]
+    lead = alerts["lead_time_s"]
+    lines = [
+        f"  risk: {alerts['alerts']} alerts ({alerts['alerts_per_hour']}/h, false "
+        f"{alerts['false_alerts_per_hour']}/h), lead time "
+        + (f"{lead} s" if lead is not None else "n/a")
+    ]
+    if alerts["ranked"]:
+        top = alerts["ranked"][0]
+        lines.append(f"  top alert {top['ts']} score {top['score']}: {top['reason']}")
+    return lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from harness.journal import Journal
-from harness.risk.alert_summary import alert_summary
+from harness.risk.alert_summary import alert_summary, summary_lines
 
 S = 1_000_000_000
 HOUR = 3_600 * S
@@ -55,3 +55,12 @@ def test_without_liquidations_there_is_no_lead_time_and_every_alert_is_false() -
     summary = alert_summary(journal.records(), 0, 6 * 60 * S, Fraction(8), 30 * S)
     assert summary["lead_time_s"] is None and summary["first_liquidation"] is None
     assert summary["false_alerts_per_hour"] == "10.00"  # one in six minutes
+
+
+def test_console_lines_name_the_rate_the_lead_time_and_the_top_alert() -> None:
+    summary = alert_summary(_journal().records(), 0, HOUR, Fraction(8), 30 * S)
+    assert summary_lines({"alerts": summary}) == [
+        "  risk: 4 alerts (4.00/h, false 3.00/h), lead time 60.000 s",
+        "  top alert 1970-01-01T00:01:10Z score 12.00: b near margin",
+    ]
+    assert summary_lines(None) == []
