@@ -67,6 +67,15 @@ def test_venue_wide_margin_pressure_alerts_well_before_the_first_liquidation() -
     assert sorted(named) == ACCOUNTS
     assert min(named.values()) == 140 * S and max(named.values()) == 142 * S
     assert {r.fields["feature_1"] for r in alerts if r.account} == {"margin_ratio"}
+    # At 140 s acct00, 05, 10 and 15 share the top ratio (0.62), 16 accounts are below:
+    # quantile (2 x 16 + 4) / 40 = 90%.
+    acct00 = next(r for r in alerts if r.account == "acct00")
+    assert (acct00.fields["quantile_pct_1"], acct00.fields["peers_1"]) == (90, 20)
+    assert str(acct00.fields["reason"]).startswith(
+        "account acct00: margin ratio (maintenance / margin balance) (latest) 0.62 vs usual "
+        "0.22 (robust z 8.0; percentile 90 of 20 accounts): the account is moving toward "
+        "liquidation"
+    )
     summary = alert_summary(journal.records(), 0, 200 * S, Fraction(8), 600 * S)
     assert summary["lead_time_s"] == "34.500"  # 158.5 s - 124 s: the goal is at least 30
     assert summary["false_alerts"] == 0
