@@ -112,7 +112,8 @@ BOOK_THINNESS = Feature(
 )
 FUNDING_VOL_GAP = Feature(
     "funding_vol_gap",
-    "funding rate per unit of realized volatility (|rate| in 1e-8 per window tick of mark path)",
+    "funding per unit of realized volatility (|last funding rate, else premium index| in 1e-8 "
+    "per tick of mark path in the window)",
     "",
     1,
     floor=100,

@@ -1,8 +1,10 @@
 """Per-symbol market features: how fast the mark moves, how thin the book is near the touch,
 and how far funding sits from what that volatility would justify.
 
-The mark comes from the journal's `mark` records, funding from `funding` records (one rate per
-settlement, the same for every account), depth from the market view at each sample.
+The mark comes from the journal's `mark` records; funding is the last settled rate from the
+`funding` records (one rate per settlement, the same for every account) or, before the first
+settlement, the latest premium index from the market view, which is what funding drifts toward;
+depth comes from the market view at each sample.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class MarketFeatures:
                 BOOK_THINNESS.name: THINNESS_NUMERATOR // (bids + asks + 1),
             }
             rate = self._funding_e8.get(symbol)
+            if rate is None:
+                rate = self.view.premium_e8(symbol)
             if rate is not None:
                 values[FUNDING_VOL_GAP.name] = abs(rate) // (path + 1)
             out[symbol] = values

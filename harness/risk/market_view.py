@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Protocol
 
 from harness.venue.accounts import SYSTEM_FEE_TIER
+from harness.venue.fees import RATE_SCALE
 from harness.venue.l2book import ASK, BID
 from harness.venue.venue import Venue
 
@@ -45,6 +46,10 @@ class MarketView(Protocol):
     def exposure(self, account: str) -> Exposure | None:
         """The account's margin state; None for venue accounts, or before every mark is known."""
 
+    def premium_e8(self, symbol: str) -> int | None:
+        """The latest premium index sample in 1e-8 (what funding drifts toward); None before
+        the first sample of the funding interval."""
+
 
 class VenueMarketView:
     """`MarketView` over a running venue."""
@@ -58,6 +63,10 @@ class VenueMarketView:
     def depth_near_touch(self, symbol: str, ticks: int) -> tuple[int, int]:
         book = self._venue.markets[symbol].engine.book
         return depth_within(book.levels(BID), -1, ticks), depth_within(book.levels(ASK), 1, ticks)
+
+    def premium_e8(self, symbol: str) -> int | None:
+        premiums = self._venue.markets[symbol].premiums
+        return int(premiums[-1] * RATE_SCALE) if premiums else None
 
     def exposure(self, account: str) -> Exposure | None:
         venue = self._venue

@@ -10,6 +10,7 @@ class HandView:
         self.depth: dict[str, tuple[int, int]] = {}
         self.mids2: dict[str, int] = {}
         self.exposures: dict[str, Exposure] = {}
+        self.premiums_e8: dict[str, int] = {}
 
     def mid2(self, symbol: str) -> int | None:
         return self.mids2.get(symbol)
@@ -19,3 +20,6 @@ class HandView:
 
     def exposure(self, account: str) -> Exposure | None:
         return self.exposures.get(account)
+
+    def premium_e8(self, symbol: str) -> int | None:
+        return self.premiums_e8.get(symbol)

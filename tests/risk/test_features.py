@@ -109,8 +109,11 @@ def test_market_path_thinness_and_funding_gap() -> None:
     assert features.sample(4 * S) == {
         "X": {"realized_vol": 7, "book_thinness": 6_211}  # |+3| + |-4|; 1e6 // 161
     }
+    # Before any settlement the premium index stands in for the funding rate.
+    view.premiums_e8["X"] = 4_000
+    assert features.sample(4 * S)["X"]["funding_vol_gap"] == 500  # 4000 // (7 + 1)
     journal.append(5 * S, "funding", "a", "X", rate_e8=-5_000, mark=99, paid=1)
-    assert features.sample(5 * S)["X"]["funding_vol_gap"] == 625  # 5000 // (7 + 1)
+    assert features.sample(5 * S)["X"]["funding_vol_gap"] == 625  # |-5000| // (7 + 1): settled wins
     # 12 s: the moves at 2 s and 3 s have left the window.
     assert features.sample(13 * S)["X"]["realized_vol"] == 0
 
