@@ -2,7 +2,8 @@
 
 Per account: its margin ratio and effective leverage. Venue-wide: the share of accounts with
 positions whose margin ratio is above a near-margin level, and the share whose ratio rose by at
-least `rise` over the window - many accounts getting worse together is what precedes a cascade.
+least `rise` since its oldest sample within the window (samples at now - window included) -
+many accounts getting worse together is what precedes a cascade.
 Accounts are followed from the records that can change a position (fills, position, liquidation
 and ADL records), and forgotten while flat.
 """
