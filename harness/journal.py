@@ -23,7 +23,7 @@ import hashlib
 import json
 import operator
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -48,6 +48,9 @@ INSURANCE_FUND = "insurance_fund"
 ADL = "adl"
 REQUEST_THROTTLED = "request_throttled"
 
+# The risk monitor (harness/risk): one record per alert, with its top contributing features.
+RISK_ALERT = "risk_alert"
+
 KINDS = (
     ORDER_ACCEPTED,
     ORDER_REJECTED,
@@ -66,6 +69,7 @@ KINDS = (
     INSURANCE_FUND,
     ADL,
     REQUEST_THROTTLED,
+    RISK_ALERT,
 )
 """The kinds the harness itself writes. The vocabulary is open: any lower_snake_case name works."""
 
@@ -122,6 +126,7 @@ class Journal:
         "_encoded_names",
         "_kinds",
         "_last_ts",
+        "_listeners",
         "_pending",
         "_sha",
         "_symbols",
@@ -140,6 +145,14 @@ class Journal:
         # Encoded kinds, and accounts and symbols: few distinct values, each checked once.
         self._encoded_kinds: dict[str, str] = {}
         self._encoded_names: dict[str, str] = {}
+        self._listeners: list[Callable[[Record], None]] = []
+
+    def subscribe(self, listener: Callable[[Record], None]) -> None:
+        """Call `listener` with each record as it is appended, in seq order, so a monitor sees
+        the run while it happens. Listeners must neither change the record's fields nor append
+        (a monitor journals from a process of its own, so records keep a single order). With no
+        listener an append costs one truthiness test more."""
+        self._listeners.append(listener)
 
     def __len__(self) -> int:
         return len(self._ts)
@@ -181,6 +194,10 @@ class Journal:
         pending.append(_line(ts, seq, kind_e, account_e, symbol_e, body))
         if len(pending) >= _HASH_EVERY:
             self._hash_pending()
+        if self._listeners:
+            record = Record(ts, seq, kind, account, symbol, fields)
+            for listener in self._listeners:
+                listener(record)
         return seq
 
     @staticmethod

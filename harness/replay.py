@@ -17,6 +17,7 @@ from harness.agents.runtime import AgentRuntime, usdt_units
 from harness.data.store import connect
 from harness.journal import Journal
 from harness.report import real_liquidations, write_outputs
+from harness.risk.attach import attach_risk
 from harness.sim.clock import SimEnv, iso
 from harness.sim.scenario import Scenario
 from harness.sim.tape import Scale, Tape, TapeStats
@@ -43,6 +44,7 @@ class RunResult:
     agents: dict[str, dict[str, int]] = field(default_factory=dict)
     real_liquidations: dict[str, Any] = field(default_factory=dict)
     """`real_liquidations.summary`: the store's real forced orders against the simulated ones."""
+    risk: dict[str, Any] | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -69,6 +71,7 @@ class RunResult:
             "liquidations": len(liquidations),
             "margin_calls": kinds.get("margin_call", 0),
             **self.real_liquidations,
+            "risk": self.risk,
             "wall_seconds": round(self.wall_seconds, 3),
         }
 
@@ -139,6 +142,7 @@ def _run(
     venue = Venue(
         env, journal, instruments, settings, lambda inst: engine_config(scenario.venue, inst)
     )
+    risk = attach_risk(env, venue, journal, scenario, start, end)
     agents = [
         AgentRuntime(env, venue, agent, scenario.agent_latencies(agent), instruments, end)
         for agent in scenario.agents
@@ -175,6 +179,7 @@ def _run(
         real_liquidations=real_liquidations.summary(
             con, scenario.data.exchange, scenario.data.symbols, start, end, journal.records()
         ),
+        risk=risk.summary() if risk is not None else None,
     )
 
 

@@ -12,6 +12,7 @@ from harness.cli.context import Ctx
 from harness.cli.timefmt import iso
 from harness.replay import ReplayError, run_scenario
 from harness.report import real_liquidations
+from harness.risk.alert_summary import summary_lines
 from harness.sim.scenario import ScenarioError, load_scenario
 from harness.sim.tape import TapeStats
 
@@ -91,5 +92,7 @@ def replay(ctx: Ctx, scenario_path: Path, out: Path | None, db: Path | None) -> 
         )
     if "real_liquidations" in summary:
         click.echo("  " + real_liquidations.describe(summary["real_liquidations"]))
+    for line in summary_lines(summary["risk"]):
+        click.echo(line)
     click.echo(f"  wrote {target}/: journal.parquet, summary.json, {', '.join(written)}")
     click.echo(f"fingerprint: {result.fingerprint}")
