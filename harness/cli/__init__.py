@@ -11,6 +11,7 @@ from harness.cli.calc_cmds import calc
 from harness.cli.context import Ctx
 from harness.cli.data_cmds import data, ingest
 from harness.cli.replay_cmds import replay
+from harness.cli.synth_cmds import synth
 from harness.data.store import ENV_DB, default_db_path
 
 
@@ -40,3 +41,4 @@ main.add_command(data)
 main.add_command(book)
 main.add_command(replay)
 main.add_command(calc)
+main.add_command(synth)

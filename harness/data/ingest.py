@@ -118,6 +118,33 @@ def ingest_paths(
     return [report for report, _ in staged]
 
 
+def ingest_generated(
+    con: duckdb.DuckDBPyConnection,
+    report: FileReport,
+    parsed: Parsed,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+) -> FileReport:
+    """Write rows made in-process (the synthetic generator) exactly like a file's rows.
+
+    `report.path` describes the generator and `report.sha256` identifies its output, so the
+    same validation, duplicate refusal, `ingests` record and single transaction apply, and a
+    replay cannot tell generated rows from captured ones.
+    """
+    known = con.execute("SELECT 1 FROM ingests WHERE sha256 = ?", [report.sha256]).fetchall()
+    if known and not force:
+        raise AlreadyIngestedError(
+            report.path,
+            None,
+            f"already in the store (sha256 {report.sha256[:12]}...); use --force to add again",
+        )
+    _validate(SourceFile(Path(report.path)), parsed, IngestOptions())
+    if not dry_run:
+        _write(con, [(report, parsed)])
+    return report
+
+
 def _write(con: duckdb.DuckDBPyConnection, staged: list[tuple[FileReport, Parsed]]) -> None:
     con.begin()
     try:
