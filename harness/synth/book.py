@@ -86,7 +86,8 @@ class Placement:
     step_ns: int
     symbol_index: int
     symbols: int
-    first_update_id: int
+    first_id: int
+    """First update id of the snapshot, and first trade id."""
 
 
 @dataclass
@@ -220,7 +221,7 @@ def depth_frame(
     diffs, bids, asks = _diff_rows(rng, spec, grid, path.depth)
     step = np.concatenate([snap.step, diffs.step])
     is_snapshot = step == 0
-    update_id = where.first_update_id + step
+    update_id = where.first_id + step
     frame = _frame(
         "book_deltas",
         where,
@@ -277,7 +278,7 @@ def trade_frame(
             "price": price_index * spec.grid_ticks / spec.ticks_per_unit,
             "qty": lots / spec.lots_per_unit,
             "side": side,
-            "trade_id": where.first_update_id + number,
+            "trade_id": where.first_id + number,
         },
         ts=where.start_ns + times,
     )

@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 
 from harness.data.formats.base import Parsed
-from harness.data.ingest import FileReport, ingest_generated
+from harness.data.ingest import FileReport, ingest_generated, refuse_known
 from harness.sim.clock import iso
 from harness.synth.book import Placement, depth_frame, trade_frame
 from harness.synth.presets import Preset, Request
@@ -68,7 +68,7 @@ def generate(
             step_ns=drawn.step_ns,
             symbol_index=number,
             symbols=len(drawn.tapes),
-            first_update_id=UPDATE_ID_BASE * (number + 1),
+            first_id=UPDATE_ID_BASE * (number + 1),
         )
         depth, grid, touch_bid, touch_ask = depth_frame(rng, tape.spec, tape.path, where)
         trades = trade_frame(rng, tape.spec, tape.path, where, grid, touch_bid, touch_ask)
@@ -86,6 +86,10 @@ def generate(
     return parsed
 
 
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def report_for(preset: Preset, request: Request, parsed: Parsed) -> FileReport:
     path = describe(preset, request)
     frames = [f for f in parsed.frames.values() if f.height]
@@ -93,7 +97,7 @@ def report_for(preset: Preset, request: Request, parsed: Parsed) -> FileReport:
     last = max(int(f["ts"].max()) for f in frames)  # type: ignore[arg-type]
     return FileReport(
         path=path,
-        sha256=hashlib.sha256(path.encode("utf-8")).hexdigest(),
+        sha256=_sha256(path),
         format=FORMAT,
         exchange=request.exchange,
         rows={kind: frame.height for kind, frame in parsed.frames.items()},
@@ -112,7 +116,12 @@ def synthesize(
     dry_run: bool = False,
     on_symbol: Callable[[SymbolDone], None] | None = None,
 ) -> FileReport:
-    """Generate and write one request in a single transaction; the ingest record it made."""
+    """Generate and write one request in a single transaction; the ingest record it made.
+
+    A request already in the store is refused before anything is drawn (unless forced)."""
+    if not force:
+        path = describe(preset, request)
+        refuse_known(con, path, _sha256(path))
     parsed = generate(preset, request, on_symbol)
     return ingest_generated(
         con, report_for(preset, request, parsed), parsed, force=force, dry_run=dry_run
