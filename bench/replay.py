@@ -28,7 +28,7 @@ from harness.data.store import connect
 from harness.replay import run_scenario
 from harness.sim.scenario import Scenario, loads_scenario
 from harness.synth.generate import synthesize
-from harness.synth.presets import CALM, Request
+from harness.synth.presets import CALM
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPTURE = ROOT / "fixtures" / "btcusdt_20240808.gz"
@@ -63,12 +63,14 @@ CAPTURE_CASES = (
 
 # The synthetic day: `harness synth calm` for 24 hours of BTCUSDT, a depth message every 100 ms
 # (864,000) and about 3.1M trades, so about 10M rows.
-DAY = Request(
-    seed=20240809,
-    start_ns=1_723_161_600_000_000_000,  # 2024-08-09T00:00:00Z
-    symbols=("BTCUSDT",),
-    exchange="binance-usdm",
-    knobs=CALM.knob_values({"duration_s": 86_400, "diff_ms": 100, "trades_per_s": 36.0}),
+DAY = CALM.request(
+    20240809,
+    1_723_161_600_000_000_000,  # 2024-08-09T00:00:00Z
+    ("BTCUSDT",),
+    "binance-usdm",
+    duration_s=86_400,
+    diff_ms=100,
+    trades_per_s=36.0,
 )
 
 

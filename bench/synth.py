@@ -12,14 +12,10 @@ from pathlib import Path
 
 from harness.data.store import connect
 from harness.synth.generate import synthesize
-from harness.synth.presets import CALM, Request
+from harness.synth.presets import CALM
 
-MILLION = Request(
-    seed=1,
-    start_ns=1_760_097_600_000_000_000,
-    symbols=("BTCUSDT",),
-    exchange="synthetic",
-    knobs=CALM.knob_values({"duration_s": 3_600, "diff_ms": 10, "trades_per_s": 178.0}),
+MILLION = CALM.request(
+    1, 1_760_097_600_000_000_000, ("BTCUSDT",), duration_s=3_600, diff_ms=10, trades_per_s=178.0
 )
 
 

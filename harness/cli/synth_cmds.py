@@ -16,7 +16,7 @@ from harness.cli.timefmt import iso, parse_time
 from harness.data.errors import IngestError
 from harness.data.store import connect
 from harness.synth.generate import SymbolDone, describe, synthesize
-from harness.synth.presets import PRESETS, Knob, Preset, Request
+from harness.synth.presets import PRESETS, Knob, Preset
 
 
 def _knob_option(knob: Knob) -> click.Option:
@@ -53,12 +53,12 @@ def _preset_command(chosen: Preset) -> click.Command:
     def run(ctx: Ctx, /, **options: Any) -> None:
         knobs = {k.name: options[k.name] for k in chosen.knobs}
         try:
-            request = Request(
-                seed=options["seed"],
-                start_ns=parse_time(options["start"] or chosen.start),
-                symbols=chosen.check_symbols(_symbols(options["symbols"], chosen)),
-                exchange=options["exchange"],
-                knobs=chosen.knob_values(knobs),
+            request = chosen.request(
+                options["seed"],
+                parse_time(options["start"] or chosen.start),
+                _symbols(options["symbols"], chosen),
+                options["exchange"],
+                **knobs,
             )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None

@@ -57,6 +57,7 @@ def generate(
     on_symbol: Callable[[SymbolDone], None] | None = None,
 ) -> Parsed:
     """Every row of the request, as a parser would hand them to the ingest path."""
+    request = preset.checked(request)
     drawn = preset.draw(preset, request)
     depth_parts, trade_parts = [], []
     messages = {"depth": 0, "trade": 0}
@@ -119,6 +120,7 @@ def synthesize(
     """Generate and write one request in a single transaction; the ingest record it made.
 
     A request already in the store is refused before anything is drawn (unless forced)."""
+    request = preset.checked(request)
     if not force:
         path = describe(preset, request)
         refuse_known(con, path, _sha256(path))

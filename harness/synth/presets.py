@@ -8,11 +8,12 @@ symbol (`harness.sim.rng.make_stream`), so adding a symbol never shifts another 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from harness.sim.clock import parse_instant
 from harness.sim.rng import make_stream
 from harness.synth.book import BookPath, BookSpec
 from harness.synth.paths import (
@@ -42,7 +43,11 @@ class Knob:
     def check(self, value: Number) -> Number:
         if not self.low <= value <= self.high:
             raise ValueError(f"{self.name} must be in [{self.low}, {self.high}], got {value}")
-        return type(self.default)(value)
+        if isinstance(self.default, int):
+            if value != int(value):
+                raise ValueError(f"{self.name} must be a whole number, got {value}")
+            return int(value)
+        return float(value)
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,32 @@ class Preset:
     """Symbols the preset can generate."""
     knobs: tuple[Knob, ...]
     draw: Callable[[Preset, Request], Drawn]
+
+    def request(
+        self,
+        seed: int,
+        start_ns: int | None = None,
+        symbols: Sequence[str] | None = None,
+        exchange: str = "synthetic",
+        **knobs: Number,
+    ) -> Request:
+        """A checked request: defaults filled in; a negative seed, unknown or repeated symbols,
+        unknown knobs and values out of range refused with a message naming them."""
+        if seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed}")
+        return Request(
+            seed=seed,
+            start_ns=parse_instant(self.start) if start_ns is None else start_ns,
+            symbols=self.check_symbols(tuple(self.symbols if symbols is None else symbols)),
+            exchange=exchange,
+            knobs=self.knob_values(knobs),
+        )
+
+    def checked(self, request: Request) -> Request:
+        """`request` as `request(...)` would build it, so a hand-made one is checked too."""
+        return self.request(
+            request.seed, request.start_ns, request.symbols, request.exchange, **request.knobs
+        )
 
     def stream(self, request: Request, purpose: str) -> np.random.Generator:
         return make_stream(request.seed, f"synth/{self.name}/v{self.version}/{purpose}")

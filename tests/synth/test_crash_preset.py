@@ -18,7 +18,7 @@ from harness.replay import run_scenario
 from harness.sim.clock import NS_PER_S, parse_instant
 from harness.sim.scenario import loads_scenario
 from harness.synth.generate import synthesize
-from harness.synth.presets import ALTCOIN_CRASH, CRASH_SHAPE, Request
+from harness.synth.presets import ALTCOIN_CRASH, CRASH_SHAPE
 
 SEED = 7
 START = parse_instant(ALTCOIN_CRASH.start)
@@ -31,14 +31,7 @@ ALTS = ("SUIUSDT", "ATOMUSDT")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("synth") / "crash.duckdb"
     con = connect(path)
-    request = Request(
-        seed=SEED,
-        start_ns=START,
-        symbols=ALTCOIN_CRASH.symbols,
-        exchange="synthetic",
-        knobs=ALTCOIN_CRASH.knob_values({}),
-    )
-    synthesize(con, ALTCOIN_CRASH, request)
+    synthesize(con, ALTCOIN_CRASH, ALTCOIN_CRASH.request(SEED))
     con.close()
     return path
 

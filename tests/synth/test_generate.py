@@ -15,17 +15,12 @@ from harness.synth.book import BookPath, BookSpec, Placement, depth_frame
 from harness.synth.generate import generate, synthesize
 from harness.synth.presets import ALTCOIN_CRASH, CALM, Request
 
+START = 1_760_097_600_000_000_000
 SMALL = ["--duration-s", "20", "--symbols", "BTCUSDT,SUIUSDT"]
 
 
 def _request(seed: int, **knobs: int | float) -> Request:
-    return Request(
-        seed=seed,
-        start_ns=1_760_097_600_000_000_000,
-        symbols=("BTCUSDT", "SUIUSDT"),
-        exchange="synthetic",
-        knobs=CALM.knob_values({"duration_s": 20, **knobs}),
-    )
+    return CALM.request(seed, START, ("BTCUSDT", "SUIUSDT"), **{"duration_s": 20, **knobs})
 
 
 def _store_digest(path: Path, request: Request) -> str:
@@ -52,13 +47,7 @@ def test_same_seed_same_rows_and_another_seed_other_rows(tmp_path: Path) -> None
 
 
 def test_the_crash_preset_is_reproducible() -> None:
-    request = Request(
-        seed=9,
-        start_ns=1_760_130_300_000_000_000,
-        symbols=ALTCOIN_CRASH.symbols,
-        exchange="synthetic",
-        knobs=ALTCOIN_CRASH.knob_values({"diff_ms": 500}),
-    )
+    request = ALTCOIN_CRASH.request(9, diff_ms=500)
     first, again = generate(ALTCOIN_CRASH, request), generate(ALTCOIN_CRASH, request)
     for kind, frame in first.frames.items():
         assert frame.height > 1_000
@@ -67,16 +56,7 @@ def test_the_crash_preset_is_reproducible() -> None:
 
 def test_adding_a_symbol_leaves_the_others_rows_unchanged() -> None:
     both = generate(CALM, _request(5)).frames["trades"]
-    alone = generate(
-        CALM,
-        Request(
-            seed=5,
-            start_ns=1_760_097_600_000_000_000,
-            symbols=("SUIUSDT",),
-            exchange="synthetic",
-            knobs=CALM.knob_values({"duration_s": 20}),
-        ),
-    ).frames["trades"]
+    alone = generate(CALM, CALM.request(5, START, ("SUIUSDT",), duration_s=20)).frames["trades"]
     sui = both.filter(both["symbol"] == "SUIUSDT")
     assert sui.select("ts", "price", "qty", "side").equals(
         alone.select("ts", "price", "qty", "side")
@@ -163,3 +143,20 @@ def test_ls_lists_every_preset_with_its_version() -> None:
     for preset in (ALTCOIN_CRASH, CALM):
         assert f"{preset.name}  (v{preset.version}" in done.output
     assert "-70%" in done.output and "--duration-s 600" in done.output
+
+
+@pytest.mark.parametrize(
+    ("knobs", "message"),
+    [
+        ({"seed": -1}, "seed must be a non-negative integer, got -1"),
+        ({"duration_s": 2.5}, "duration_s must be a whole number, got 2.5"),
+        ({"durations": 5}, "calm has no knob durations"),
+        ({"trades_per_s": -1.0}, "trades_per_s must be in [0.0, 100000.0], got -1.0"),
+        ({"symbols": ("BTCUSDT", "BTCUSDT")}, "calm: symbols empty or repeated"),
+    ],
+)
+def test_requests_are_checked(knobs: dict[str, object], message: str) -> None:
+    args: dict[str, object] = {"seed": 1, **knobs}
+    with pytest.raises(ValueError) as caught:
+        CALM.request(**args)  # type: ignore[arg-type]
+    assert message in str(caught.value)
