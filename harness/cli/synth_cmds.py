@@ -74,7 +74,7 @@ def _preset_command(chosen: Preset) -> click.Command:
                 dry_run=options["dry_run"],
                 on_symbol=_progress,
             )
-        except IngestError as exc:
+        except (IngestError, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
         finally:
             con.close()

@@ -8,6 +8,7 @@ symbol (`harness.sim.rng.make_stream`), so adding a symbol never shifts another 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -28,6 +29,12 @@ from harness.synth.paths import (
 from harness.synth.profiles import PROFILES, profile
 
 Number = int | float
+
+EXCHANGE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+"""What a scenario's `[data] exchange` accepts."""
+MAX_DEPTH_MESSAGES = 5_000_000
+MAX_TRADES = 20_000_000
+"""A tape is built in memory (about 170 bytes a row): beyond these, split it into several."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,10 @@ class Preset:
         unknown knobs and values out of range refused with a message naming them."""
         if seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed}")
+        if not EXCHANGE_NAME.fullmatch(exchange):
+            raise ValueError(
+                f"exchange {exchange!r} is not a name a scenario can select ([a-z0-9_-])"
+            )
         return Request(
             seed=seed,
             start_ns=parse_instant(self.start) if start_ns is None else start_ns,
@@ -145,6 +156,15 @@ def _market_clustering(preset: Preset, request: Request, steps: int, step_ns: in
     return clustered_volatility(preset.stream(request, "market"), steps, per_second)
 
 
+def _check_size(depth_messages: int, trades: float) -> None:
+    if depth_messages > MAX_DEPTH_MESSAGES or trades > MAX_TRADES:
+        raise ValueError(
+            f"{depth_messages:,} depth messages and about {trades:,.0f} trades is more than "
+            f"{MAX_DEPTH_MESSAGES:,} and {MAX_TRADES:,} per tape; generate several shorter tapes "
+            "(--start, --duration-s) or fewer messages (--diff-ms, --trades-per-s)"
+        )
+
+
 # --- calm -----------------------------------------------------------------------------------
 
 
@@ -152,6 +172,7 @@ def _draw_calm(preset: Preset, request: Request) -> Drawn:
     knobs = request.knobs
     step_ns = int(knobs["diff_ms"]) * 1_000_000
     steps = max(int(knobs["duration_s"]) * NS_PER_S // step_ns, 2)
+    _check_size(steps * len(request.symbols), knobs["duration_s"] * knobs["trades_per_s"])
     clustering = _market_clustering(preset, request, steps, step_ns)
     step_s = step_ns / NS_PER_S
     tapes = []

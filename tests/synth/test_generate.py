@@ -129,6 +129,8 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
         (["calm", "--start", "yesterday"], "yesterday"),
         (["calm", "--diff-ms", "0"], "--diff-ms"),
         (["nosuch"], "No such command 'nosuch'"),
+        (["calm", "--exchange", "Binance USDM"], "not a name a scenario can select"),
+        (["calm", "--duration-s", "86400", "--diff-ms", "10"], "8,640,000 depth messages"),
     ],
 )
 def test_bad_arguments_are_named(tmp_path: Path, args: list[str], message: str) -> None:
