@@ -5,8 +5,9 @@ rows in the window): (a) no agents, the cost of the Tape and the venue's books; 
 market maker alone on a 100 ms conflated feed; (c) the three example agents. Each figure is the
 best of a few runs, so a noisy neighbour on a small machine inflates one run, not the figure.
 
-(d) replays a synthetic day of about 10M rows (a depth snapshot, then diffs every 100 ms and
-trades in between) with no agents, in a fresh process so that the peak RSS is the replay's own.
+(d) replays a synthetic day of about 10M rows (`harness synth calm`: a depth snapshot, then diffs
+every 100 ms and trades in between) with no agents, in a fresh process so that the peak RSS is
+the replay's own.
 Linux carries a process's high-water mark across exec, so a child started from this (possibly
 large) process would report ours; the child therefore forks once more and measures in the fork,
 which starts a fresh mark. Set HARNESS_BENCH_DAY=0 to skip it.
@@ -22,15 +23,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import duckdb
-import numpy as np
-import pyarrow as pa
-
 from harness.data.ingest import ingest_paths
-from harness.data.schema import SEQ_STRIDE, table_columns
 from harness.data.store import connect
 from harness.replay import run_scenario
 from harness.sim.scenario import Scenario, loads_scenario
+from harness.synth.generate import synthesize
+from harness.synth.presets import CALM
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPTURE = ROOT / "fixtures" / "btcusdt_20240808.gz"
@@ -63,16 +61,17 @@ CAPTURE_CASES = (
     ("(c) three example agents", MARKET_MAKER + OTHERS),
 )
 
-# The synthetic day: BTCUSDT in ticks of 0.1 and lots of 0.001, starting at 60,000.
-DAY_START = 1_723_161_600_000_000_000  # 2024-08-09T00:00:00Z
-HOUR_NS = 3_600_000_000_000
-DIFF_NS = 100_000_000
-TRADES_PER_HOUR = 130_000
-MEAN_LEVELS = 8
-"""Levels per depth diff, so that 864,000 diffs and 3.1M trades make about 10M rows."""
-SNAPSHOT_LEVELS = 1_000
-FIRST_MID = 600_000
-SNAPSHOT_UPDATE_ID = 1_000
+# The synthetic day: `harness synth calm` for 24 hours of BTCUSDT, a depth message every 100 ms
+# (864,000) and about 3.1M trades, so about 10M rows.
+DAY = CALM.request(
+    20240809,
+    1_723_161_600_000_000_000,  # 2024-08-09T00:00:00Z
+    ("BTCUSDT",),
+    "binance-usdm",
+    duration_s=86_400,
+    diff_ms=100,
+    trades_per_s=36.0,
+)
 
 
 def _scenario(name: str, db: Path, agents: str, window: str) -> Scenario:
@@ -94,119 +93,14 @@ def _best_rate(scenario: Scenario) -> float:
 # --- the synthetic day -------------------------------------------------------------------------
 
 
-def _insert(
-    con: duckdb.DuckDBPyConnection, kind: str, columns: dict[str, np.ndarray | pa.Array]
-) -> None:
-    table = pa.table(columns)
-    names = table_columns(kind)
-    con.register("chunk", table)
-    con.execute(f"INSERT INTO {kind} SELECT {', '.join(names)} FROM chunk")
-    con.unregister("chunk")
-
-
-def _common(n: int, ts: np.ndarray, seq: np.ndarray) -> dict[str, np.ndarray | pa.Array]:
-    return {
-        "exchange": pa.array(["binance-usdm"] * n),
-        "symbol": pa.array(["BTCUSDT"] * n),
-        "ts": ts,
-        "local_ts": ts,
-        "seq": seq,
-        "ingest_id": np.ones(n, dtype=np.int32),
-    }
-
-
-def _snapshot(con: duckdb.DuckDBPyConnection, rng: np.random.Generator) -> None:
-    n = 2 * SNAPSHOT_LEVELS
-    distance = np.tile(np.arange(1, SNAPSHOT_LEVELS + 1), 2)
-    side = np.repeat(np.array([1, -1], dtype=np.int8), SNAPSHOT_LEVELS)
-    ids = np.full(n, SNAPSHOT_UPDATE_ID, dtype=np.int64)
-    _insert(
-        con,
-        "book_deltas",
-        {
-            **_common(n, np.full(n, DAY_START, dtype=np.int64), np.arange(n, dtype=np.int64)),
-            "side": side,
-            "price": (FIRST_MID - side * distance) / 10,
-            "qty": rng.integers(1, 2_000, n) / 1_000,
-            "is_snapshot": np.ones(n, dtype=np.bool_),
-            "first_update_id": ids,
-            "update_id": ids,
-            "prev_update_id": ids,
-        },
-    )
-
-
-def _hour(
-    con: duckdb.DuckDBPyConnection, rng: np.random.Generator, hour: int, mid: int
-) -> tuple[int, int]:
-    """One hour of diffs and trades around a random-walking mid; returns (last mid, rows)."""
-    start = DAY_START + hour * HOUR_NS
-    diffs = HOUR_NS // DIFF_NS
-    first_diff = hour * diffs  # diffs of earlier hours, so lines and update ids run on
-    mids = mid + np.cumsum(rng.choice(np.array([-1, 0, 1]), diffs, p=[0.2, 0.6, 0.2]))
-    levels = 1 + rng.poisson(MEAN_LEVELS - 1, diffs)
-    rows = int(levels.sum())
-    diff_of_row = np.repeat(np.arange(diffs), levels)
-    position = np.arange(rows) - np.repeat(np.cumsum(levels) - levels, levels)
-    side = np.where(rng.random(rows) < 0.5, 1, -1).astype(np.int8)
-    distance = rng.geometric(0.05, rows)
-    qty_lots = np.where(rng.random(rows) < 0.25, 0, rng.integers(1, 2_000, rows))
-    update_id = SNAPSHOT_UPDATE_ID + 10 * (first_diff + diff_of_row + 1)
-    line = first_diff + diff_of_row + 1  # line 0 is the snapshot
-    ts = start + (diff_of_row + 1) * DIFF_NS
-    _insert(
-        con,
-        "book_deltas",
-        {
-            **_common(rows, ts, line * SEQ_STRIDE + position),
-            "side": side,
-            "price": (mids[diff_of_row] - side * distance) / 10,
-            "qty": qty_lots / 1_000,
-            "is_snapshot": np.zeros(rows, dtype=np.bool_),
-            "first_update_id": update_id - 9,
-            "update_id": update_id,
-            "prev_update_id": update_id - 10,
-        },
-    )
-    n = TRADES_PER_HOUR
-    trade_ts = start + np.sort(rng.integers(0, HOUR_NS // 1_000_000, n)) * 1_000_000
-    aggressor = np.where(rng.random(n) < 0.5, 1, -1).astype(np.int8)
-    near = mids[np.minimum((trade_ts - start) // DIFF_NS, diffs - 1)]
-    trade_ids = hour * n + np.arange(n, dtype=np.int64)
-    _insert(
-        con,
-        "trades",
-        {
-            **_common(n, trade_ts, trade_ids * SEQ_STRIDE),
-            "price": (near + (aggressor > 0)) / 10,
-            "qty": rng.integers(1, 50, n) / 1_000,
-            "side": aggressor,
-            "trade_id": trade_ids,
-        },
-    )
-    return int(mids[-1]), rows + n
-
-
-def write_synthetic_day(path: Path, seed: int = 20240809) -> int:
-    """A day of BTCUSDT in a fresh store at `path`, generated an hour at a time; returns rows."""
-    rng = np.random.default_rng(seed)
+def write_synthetic_day(path: Path) -> int:
+    """A day of BTCUSDT in a fresh store at `path`; returns rows."""
     con = connect(path)
     try:
-        con.begin()
-        _snapshot(con, rng)
-        mid, rows = FIRST_MID, 2 * SNAPSHOT_LEVELS
-        for hour in range(24):
-            mid, added = _hour(con, rng, hour, mid)
-            rows += added
-        con.execute(
-            "INSERT INTO ingests VALUES (1, 'synthetic', 'synthetic', 'synthetic', "
-            "'binance-usdm', ?, ?, ?)",
-            [rows, DAY_START, DAY_START + 24 * HOUR_NS - 1],
-        )
-        con.commit()
+        report = synthesize(con, CALM, DAY)
     finally:
         con.close()
-    return rows
+    return sum(report.rows.values())
 
 
 def replay_day(db: str) -> dict[str, float]:

@@ -13,6 +13,7 @@ SUITES = (
     "ws_ingest",
     "csv_ingest",
     "query_stream",
+    "synth",
     "matching",
     "journal_append",
     "replay",

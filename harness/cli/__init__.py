@@ -12,6 +12,7 @@ from harness.cli.context import Ctx
 from harness.cli.data_cmds import data, ingest
 from harness.cli.replay_cmds import replay
 from harness.cli.report_cmds import diff, report, runs
+from harness.cli.synth_cmds import synth
 from harness.data.store import ENV_DB, default_db_path
 
 
@@ -44,3 +45,4 @@ main.add_command(calc)
 main.add_command(diff)
 main.add_command(runs)
 main.add_command(report)
+main.add_command(synth)

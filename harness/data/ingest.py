@@ -118,6 +118,36 @@ def ingest_paths(
     return [report for report, _ in staged]
 
 
+def refuse_known(con: duckdb.DuckDBPyConnection, name: str, sha256: str) -> None:
+    """Raise when rows with this sha256 are in the store already (`--force` skips the check)."""
+    if con.execute("SELECT 1 FROM ingests WHERE sha256 = ?", [sha256]).fetchall():
+        raise AlreadyIngestedError(
+            name, None, f"already in the store (sha256 {sha256[:12]}...); use --force to add again"
+        )
+
+
+def ingest_generated(
+    con: duckdb.DuckDBPyConnection,
+    report: FileReport,
+    parsed: Parsed,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+) -> FileReport:
+    """Write rows made in-process (the synthetic generator) exactly like a file's rows.
+
+    `report.path` describes the generator and `report.sha256` identifies its output, so the
+    same validation, duplicate refusal, `ingests` record and single transaction apply, and a
+    replay cannot tell generated rows from captured ones.
+    """
+    if not force:
+        refuse_known(con, report.path, report.sha256)
+    _validate(SourceFile(Path(report.path)), parsed, IngestOptions())
+    if not dry_run:
+        _write(con, [(report, parsed)])
+    return report
+
+
 def _write(con: duckdb.DuckDBPyConnection, staged: list[tuple[FileReport, Parsed]]) -> None:
     con.begin()
     try:

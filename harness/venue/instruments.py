@@ -251,6 +251,26 @@ BRACKET_TABLES: dict[str, BracketTable] = {
         [125, 100, 50, 20, 10, 5, 4, 3, 2, 1],
         ["0.4", "0.5", "1", "2.5", "5", "10", "12.5", "15", "25", "50"],
     ),
+    # A representative mid-cap altcoin table of the shape Binance publishes for USD-M alts (75x at
+    # the first tier, 50% MMR at 1x); not copied from a venue page, so load the published one via
+    # TOML where exact tiers matter.
+    "binance-midcap-alt-2025": _table(
+        "binance-midcap-alt-2025",
+        [
+            0,
+            5_000,
+            25_000,
+            100_000,
+            250_000,
+            1_000_000,
+            2_500_000,
+            5_000_000,
+            12_500_000,
+            25_000_000,
+        ],
+        [75, 50, 25, 20, 10, 5, 4, 2, 1],
+        ["0.50", "1.00", "2.00", "2.50", "5.00", "10.0", "12.5", "25.0", "50.0"],
+    ),
 }
 
 
@@ -362,4 +382,23 @@ ETHUSDT = Instrument(
     funding=FundingParams(cap=_FUNDING_CAP, floor=-_FUNDING_CAP),
 )
 
-INSTRUMENTS: dict[str, Instrument] = {i.symbol: i for i in (BTCUSDT, ETHUSDT)}
+# The two alts of the synthetic 2025-10-10 crash (docs/synth.md): grid as Binance USD-M lists
+# them (SUIUSDT price step 0.0001 and quantity step 0.1, ATOMUSDT 0.001 and 0.01), 5 USDT minimum
+# notional, the standard fee schedule, and the representative alt bracket table.
+SUIUSDT = Instrument(
+    symbol="SUIUSDT",
+    tick_size=Fraction(1, 10_000),
+    lot_size=Fraction(1, 10),
+    brackets=BRACKET_TABLES["binance-midcap-alt-2025"],
+    funding=FundingParams(cap=_FUNDING_CAP, floor=-_FUNDING_CAP),
+)
+
+ATOMUSDT = Instrument(
+    symbol="ATOMUSDT",
+    tick_size=Fraction(1, 1000),
+    lot_size=Fraction(1, 100),
+    brackets=BRACKET_TABLES["binance-midcap-alt-2025"],
+    funding=FundingParams(cap=_FUNDING_CAP, floor=-_FUNDING_CAP),
+)
+
+INSTRUMENTS: dict[str, Instrument] = {i.symbol: i for i in (BTCUSDT, ETHUSDT, SUIUSDT, ATOMUSDT)}
