@@ -14,12 +14,14 @@ from typing import Any
 import duckdb
 
 from harness.agents.runtime import AgentRuntime, usdt_units
+from harness.agents.throttling_report import ThrottlingRun, compare_unthrottled, unthrottled
 from harness.data.store import connect
 from harness.journal import Journal
 from harness.sim.clock import SimEnv, iso
 from harness.sim.scenario import Scenario
 from harness.sim.tape import Scale, Tape, TapeStats
 from harness.venue.adl import AdlMethod
+from harness.venue.gateway_runtime import GatewayRuntime, agent_ip
 from harness.venue.setup import build_instruments, engine_config
 from harness.venue.venue import Venue, VenueSettings
 
@@ -40,6 +42,7 @@ class RunResult:
     """Deposits minus (wallets + fee pool + open entry value): exactly 0 unless money leaked."""
     insurance_fund_units: int
     agents: dict[str, dict[str, int]] = field(default_factory=dict)
+    throttling: ThrottlingRun | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -65,6 +68,7 @@ class RunResult:
             "insurance_fund_units": self.insurance_fund_units,
             "liquidations": len(liquidations),
             "margin_calls": kinds.get("margin_call", 0),
+            "throttling": self.throttling.summary() if self.throttling else {},
             "wall_seconds": round(self.wall_seconds, 3),
         }
 
@@ -101,7 +105,11 @@ def run_scenario(
         raise ReplayError(f"no tick store at {store}; run `harness ingest` first")
     con = connect(store, read_only=True)
     try:
-        return _run(con, scenario, on_progress)
+        result = _run(con, scenario, on_progress)
+        if scenario.gateway.compare_unthrottled and result.throttling is not None:
+            twin = _run(con, unthrottled(scenario), None)
+            compare_unthrottled(result.throttling, twin.throttling)
+        return result
     finally:
         con.close()
 
@@ -133,9 +141,19 @@ def _run(
     venue = Venue(
         env, journal, instruments, settings, lambda inst: engine_config(scenario.venue, inst)
     )
+    gateway = GatewayRuntime(env, venue, journal, scenario.gateway, scenario.agents)
     agents = [
-        AgentRuntime(env, venue, agent, scenario.agent_latencies(agent), instruments, end)
-        for agent in scenario.agents
+        AgentRuntime(
+            env,
+            venue,
+            gateway,
+            agent,
+            scenario.agent_latencies(agent),
+            instruments,
+            end,
+            agent_ip(agent, position),
+        )
+        for position, agent in enumerate(scenario.agents)
     ]
     tape = Tape(
         env,
@@ -149,6 +167,7 @@ def _run(
     )
     for agent in agents:
         agent.start()
+    gateway.start(end)
     env.process(venue.mark_process(end))
     env.process(venue.funding_process(end))
     env.process(tape.run())
@@ -165,6 +184,7 @@ def _run(
         conservation_gap=venue.ledger.conservation_gap(),
         insurance_fund_units=venue.fund.balance,
         agents={a.name: _agent_summary(venue, a) for a in agents},
+        throttling=ThrottlingRun.measure(scenario, journal, venue, agents, end),
     )
 
 

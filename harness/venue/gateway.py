@@ -147,7 +147,22 @@ class QueryResult:
     found: bool
 
 
-Response = GatewayReject | QueryResult
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Status 200: the request reached the engine at `ts` after `queue_delay_ns` in its queue;
+    the counters are those the gateway counted when it let the request through. The engine's own
+    answers (accepted, rejected, fills) follow on the same link."""
+
+    ts: int
+    request_id: int
+    account: str
+    symbol: str
+    client_id: str
+    usage: Usage
+    queue_delay_ns: int
+
+
+Response = GatewayReject | QueryResult | Delivered
 
 
 @dataclass(frozen=True, slots=True)
