@@ -6,8 +6,8 @@ from its response link. The careful mode (the default):
 
 - honours Retry-After: after a 429 or 418 it sends nothing at all until the time it was told, so
   it collects no strikes beyond what was already in flight; what the strategy asks meanwhile is
-  held and sent at the end of the pause, risk-reducing requests (cancels, reduce-only orders,
-  reconciliation queries) first;
+  held and sent at the end of the pause, risk-reducing requests (cancels, exits: reduce-only
+  market and stop orders, reconciliation queries) first;
 - retries overload (503 OVERLOADED) and rate-limit rejects with exponential backoff, `base_ns x
   2^attempt` capped at `cap_ns`, with "equal jitter" (half the delay fixed, half uniform, drawn
   from the numpy Generator it is given) so many clients do not retry in lockstep;
@@ -123,14 +123,23 @@ class _Intent:
     """One request as the strategy asked for it, across all its retries."""
 
     asked_at: int
+    client_id: str = ""
+    """The order's id as the strategy knows it (a naive resend carries another)."""
     acked: bool = False
     exit: ExitIntent | None = None
+
+
+def _is_exit(body: Submit) -> bool:
+    """A stop or exit intent: a reduce-only order meant to take liquidity now or on a trigger
+    (a resting reduce-only limit, a take-profit, is not one)."""
+    request = body.request
+    return request.reduce_only and request.type is not OrderType.LIMIT
 
 
 def _urgent(body: Body) -> bool:
     """Requests that reduce risk (or settle an open fate) go first after a pause."""
     if isinstance(body, Submit):
-        return body.request.reduce_only
+        return _is_exit(body)
     return isinstance(body, Cancel | CancelAll | Query)
 
 
@@ -181,7 +190,9 @@ class ResilientClient(OrderClient):
         """A request from the strategy: a new intent."""
         now = self.env.now
         intent = _Intent(now)
-        if isinstance(body, Submit) and body.request.reduce_only:
+        if isinstance(body, Submit):
+            intent.client_id = body.request.client_id or ""
+        if isinstance(body, Submit) and _is_exit(body):
             request = body.request
             stop = request.stop_price if request.type is OrderType.STOP_MARKET else None
             intent.exit = ExitIntent(body.symbol, request.side, request.qty, now, stop)
@@ -284,10 +295,10 @@ class ResilientClient(OrderClient):
         if reject.reason in (RejectReason.RATE_LIMIT, RejectReason.IP_BANNED):
             self._paused_until = max(self._paused_until, reject.ts + reject.retry_after_ns)
         if reject.reason not in (*_RETRYABLE, RejectReason.UNKNOWN_STATUS):
-            self._give_up(pending.body, reject)
+            self._give_up(pending, reject)
             return
         if pending.retries >= self.policy.max_retries or not self._take_token(now):
-            self._give_up(pending.body, reject)
+            self._give_up(pending, reject)
             return
         when = max(now + self._backoff(pending.retries), self._paused_until)
         body = pending.body
@@ -301,10 +312,10 @@ class ResilientClient(OrderClient):
         policy = self.policy
         body = pending.body
         if reject.reason not in (*_RETRYABLE, RejectReason.UNKNOWN_STATUS):
-            self._give_up(body, reject)
+            self._give_up(pending, reject)
             return
         if pending.retries >= policy.naive_max_retries:
-            self._give_up(body, reject)
+            self._give_up(pending, reject)
             return
         if isinstance(body, Submit):
             body = Submit(body.symbol, replace(body.request, client_id=self._next_id()))
@@ -318,7 +329,11 @@ class ResilientClient(OrderClient):
             # The order never reached the engine and never will: the same id is safe to resend.
             self._dispatch(_Pending(original, pending.retries, pending.intent))
 
-    def _give_up(self, body: Body, reject: GatewayReject) -> None:
+    def _give_up(self, pending: _Pending, reject: GatewayReject) -> None:
+        """Report the request as the strategy sent it (its own client order id)."""
         self.stats.given_up += 1
         if self._on_give_up is not None:
-            self._on_give_up(body, reject)
+            client_id = self._intents[pending.intent].client_id
+            if client_id:
+                reject = replace(reject, client_id=client_id)
+            self._on_give_up(pending.body, reject)

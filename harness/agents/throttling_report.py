@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from harness.venue.venue import Venue
 
 PERCENTILES = (50, 90, 99)
+MISSED_EXITS_SHOWN = 5
+"""summary.json lists the first missed exits of an agent in detail and counts them all."""
 
 
 def percentiles(values: Sequence[int]) -> dict[str, int]:
@@ -124,6 +126,7 @@ class AgentThrottling:
 
     def summary(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
+        out["missed_exits"] = self.missed_exits[:MISSED_EXITS_SHOWN]
         out["missed_exit_count"] = len(self.missed_exits)
         return out
 
