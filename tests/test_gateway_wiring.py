@@ -1,0 +1,125 @@
+"""The gateway wired into runs: keys and IPs enforced end to end, market-data disconnects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.data.ingest import ingest_paths
+from harness.data.store import connect
+from harness.journal import REQUEST_THROTTLED
+from harness.replay import RunResult, run_scenario
+from harness.sim.clock import parse_instant
+from harness.sim.scenario import loads_scenario
+from tests.conftest import BTCUSDT_CAPTURE
+from tests.strategies import FeedWatcher, Recorder
+
+START = "2024-08-08T23:55:00Z"
+END = "2024-08-08T23:55:12Z"
+NS_PER_S = 1_000_000_000
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("store") / "ticks.duckdb"
+    con = connect(path)
+    ingest_paths(con, [BTCUSDT_CAPTURE])
+    con.close()
+    return path
+
+
+def _run(db: Path, agent: str, gateway: str = "") -> RunResult:
+    text = f"""
+seed = 3
+[data]
+db = "{db}"
+symbols = ["BTCUSDT"]
+start = "{START}"
+end = "{END}"
+{gateway}
+[[agents]]
+name = "watcher"
+strategy = "tests.strategies:FeedWatcher"
+{agent}
+"""
+    Recorder.RUNS.clear()
+    return run_scenario(loads_scenario(text, source="wiring.toml"))
+
+
+def _watcher() -> FeedWatcher:
+    (watcher,) = Recorder.RUNS
+    assert isinstance(watcher, FeedWatcher)
+    return watcher
+
+
+def _throttled(result: RunResult) -> list[str]:
+    return [
+        str(r.fields["reason"]) for r in result.journal.records() if r.kind == REQUEST_THROTTLED
+    ]
+
+
+def test_default_gateway_lets_an_order_through_with_an_ack(db: Path) -> None:
+    result = _run(db, "")
+    assert result.agents["watcher"]["position_lots"] == 1
+    assert _throttled(result) == []
+    assert result.throttling is not None
+    stats = result.throttling.agents["watcher"]
+    assert (stats.sent, stats.delivered, stats.ip) == (1, 1, "10.0.0.1")
+    # 2 ms up, one 0.5 ms service slot, 2 ms down: the ack comes 4.5 ms after the order.
+    assert stats.order_to_ack_ns == {
+        "p50": 4_500_000,
+        "p90": 4_500_000,
+        "p99": 4_500_000,
+        "max": 4_500_000,
+    }
+
+
+def test_a_read_only_key_cannot_trade(db: Path) -> None:
+    result = _run(db, 'scopes = ["READ"]')
+    assert result.agents["watcher"]["position_lots"] == 0
+    assert _throttled(result) == ["SCOPE"]
+    assert [reason for _, reason in _watcher().throttled] == ["SCOPE"]
+
+
+def test_a_key_used_from_an_ip_off_its_allow_list_is_refused(db: Path) -> None:
+    result = _run(db, 'ip = "10.1.1.1"\nallowed_ips = ["10.9.9.9"]')
+    assert result.agents["watcher"]["position_lots"] == 0
+    assert _throttled(result) == ["IP_NOT_ALLOWED"]
+    allowed = _run(db, 'ip = "10.9.9.9"\nallowed_ips = ["10.9.9.9"]')
+    assert allowed.agents["watcher"]["position_lots"] == 1
+
+
+def test_market_data_disconnect_makes_the_book_stale_and_tells_the_strategy(db: Path) -> None:
+    down, up = "2024-08-08T23:55:04Z", "2024-08-08T23:55:07Z"
+    faults = f"""
+[[gateway.faults]]
+kind = "disconnect"
+start = "{down}"
+end = "{up}"
+"""
+    _run(db, "", faults)
+    watcher = _watcher()
+    down_ns, up_ns = parse_instant(down), parse_instant(up)
+    assert watcher.feed[0] == (down_ns, True)
+    stale_again_at, stale = watcher.feed[1]
+    assert not stale and up_ns < stale_again_at < up_ns + 10_000_000
+    # Nothing arrived while the link was down; the first book after it is the fresh snapshot.
+    arrivals = [t for t, _ in watcher.books] + [t for t, _ in watcher.trades]
+    assert not [t for t in arrivals if down_ns <= t < up_ns]
+    assert [t for t, _ in watcher.books if t >= up_ns][0] == stale_again_at
+    assert any(t < down_ns for t in arrivals) and any(t > up_ns for t in arrivals)
+
+
+def test_extra_latency_on_the_order_link_delays_the_ack(db: Path) -> None:
+    faults = f"""
+[[gateway.faults]]
+kind = "latency"
+link = "orders"
+add_ms = 40
+start = "{START}"
+end = "{END}"
+"""
+    result = _run(db, "", faults)
+    assert result.throttling is not None
+    assert result.throttling.agents["watcher"].order_to_ack_ns["max"] == 44_500_000
