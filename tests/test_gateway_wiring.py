@@ -107,7 +107,7 @@ end = "{up}"
     # Nothing arrived while the link was down; the first book after it is the fresh snapshot.
     arrivals = [t for t, _ in watcher.books] + [t for t, _ in watcher.trades]
     assert not [t for t in arrivals if down_ns <= t < up_ns]
-    assert [t for t, _ in watcher.books if t >= up_ns][0] == stale_again_at
+    assert next(t for t, _ in watcher.books if t >= up_ns) == stale_again_at
     assert any(t < down_ns for t in arrivals) and any(t > up_ns for t in arrivals)
 
 
@@ -123,3 +123,27 @@ end = "{END}"
     result = _run(db, "", faults)
     assert result.throttling is not None
     assert result.throttling.agents["watcher"].order_to_ack_ns["max"] == 44_500_000
+
+
+def test_volatility_rule_tightens_in_a_run_and_the_journal_shows_why(db: Path) -> None:
+    rules = """
+[[gateway.rules]]
+on = "volatility"
+threshold = 0.0002
+window_ms = 5000
+factor = 0.5
+"""
+    result = _run(db, "", rules)
+    changes = [r for r in result.journal.records() if r.kind == "limits_changed"]
+    assert changes, "the slide at 23:55 moves the mark more than 0.02% in 5 s"
+    first = changes[0]
+    assert first.fields["cause"] == "volatility"
+    assert (first.fields["weight_1m"], first.fields["orders_10s"]) == (1200, 150)
+    volatility = first.fields["volatility_e6"]
+    assert isinstance(volatility, int) and volatility >= 200
+    assert first.ts % NS_PER_S == 0  # evaluated right after a mark (1 s interval)
+    # Every change alternates between tightened and restored, each with its input.
+    for before, after in zip(changes, changes[1:], strict=False):
+        assert before.fields["weight_1m"] != after.fields["weight_1m"]
+    restored = [r.fields["volatility_e6"] for r in changes if r.fields["cause"] == "base"]
+    assert restored and all(isinstance(v, int) and v < 200 for v in restored)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from harness.agents.resilient_client import ResilientClient, RetryPolicy
+from harness.journal import LIMITS_CHANGED
 from harness.sim.clock import NS_PER_MS, NS_PER_S, SimEnv
 from harness.sim.latency import Constant, Link
 from harness.venue.engine_queue import EngineQueue, QueueSettings
@@ -18,7 +19,7 @@ from harness.venue.matching import EngineConfig, MatchingEngine
 from harness.venue.orders import Event, Fill, OrderRequest, Side
 from harness.venue.rate_limits import Limits, RateLimiter, RateLimitSettings
 from harness.venue.requests import Cancel, CancelAll, Submit, VenueRequest
-from harness.venue.tightening import LIMITS_CHANGED, Step, TighteningSchedule
+from harness.venue.tightening import Step, TighteningSchedule
 
 T0 = 1_723_161_600 * NS_PER_S + 200 * NS_PER_MS  # 200 ms into a 10 s window
 SYMBOL = "BTCUSDT"

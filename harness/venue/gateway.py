@@ -13,7 +13,9 @@ Checks, first failure wins (nothing after it is counted or queued):
    IP_NOT_ALLOWED), the request names the key's own account (403 ACCOUNT_MISMATCH), the key's
    scopes allow the endpoint (403 SCOPE: trading needs TRADE, queries READ; withdrawals are
    outside the sim, no key can hold that scope, so every withdrawal is refused), the symbol is
-   listed (400 UNKNOWN_SYMBOL);
+   listed (400 UNKNOWN_SYMBOL), an order's client id has not reached the engine before (400
+   DUPLICATE_CLIENT_ID: the engine only refuses duplicates among open orders, so without this a
+   resent order that had already filled would execute twice);
 2. rate limits with the limits in force now (429 RATE_LIMIT with Retry-After, 418 IP_BANNED);
 3. the symbol's engine queue (503 OVERLOADED: refused, certainly not executed; 503
    UNKNOWN_STATUS: timed out, may still execute; see `engine_queue`).
@@ -98,6 +100,7 @@ class RejectReason(StrEnum):
     ACCOUNT_MISMATCH = "ACCOUNT_MISMATCH"
     SCOPE = "SCOPE"
     UNKNOWN_SYMBOL = "UNKNOWN_SYMBOL"
+    DUPLICATE_CLIENT_ID = "DUPLICATE_CLIENT_ID"
     RATE_LIMIT = "RATE_LIMIT"
     IP_BANNED = "IP_BANNED"
     OVERLOADED = "OVERLOADED"
@@ -268,6 +271,10 @@ class Gateway:
         queue = self.queues.get(body.symbol)
         if queue is None:
             return [self._reject(request, endpoint, now, BAD_REQUEST, RejectReason.UNKNOWN_SYMBOL)]
+        if isinstance(body, Submit) and body.request.client_id:
+            if (body.symbol, body.request.account, body.request.client_id) in self._reached:
+                reason = RejectReason.DUPLICATE_CLIENT_ID
+                return [self._reject(request, endpoint, now, BAD_REQUEST, reason)]
         depth = queue.depth(now)
         source = self.limit_source
         limits = None

@@ -26,13 +26,11 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Final
+from math import isqrt
 
-from harness.journal import Value
+from harness.journal import LIMITS_CHANGED, Value
 from harness.venue.gateway import RecordSink, ThrottleRecord
 from harness.venue.rate_limits import Limits
-
-LIMITS_CHANGED: Final = "limits_changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,11 +148,22 @@ class TighteningSchedule:
                     "factor_num": factor.numerator,
                     "orders_10s": limits.orders_10s,
                     "orders_1m": limits.orders_1m,
+                    "queue_depth": max(self._depths.values(), default=0),
                     "since_ns": since,
+                    "volatility_e6": self._volatility_e6(),
                     "weight_1m": limits.weight_1m,
                 }
                 self._record(ThrottleRecord(now, LIMITS_CHANGED, "", "", fields))
         return limits
+
+    def _volatility_e6(self) -> int:
+        """The highest realized volatility the rules see, in millionths, rounded down: the
+        input the journal shows next to a change (0 without volatility rules)."""
+        worst = Fraction(0)
+        for marks in self._marks:
+            for state in marks.values():
+                worst = max(worst, state.total)
+        return isqrt(worst.numerator * 10**12 // worst.denominator)
 
     def _active(self, rule: Rule, marks: dict[str, _Marks], now: int) -> bool:
         if isinstance(rule, QueueDepthRule):

@@ -11,11 +11,10 @@ from syrupy.assertion import SnapshotAssertion
 
 from harness.data.ingest import ingest_paths
 from harness.data.store import connect
-from harness.journal import REQUEST_THROTTLED
+from harness.journal import LIMITS_CHANGED, REQUEST_THROTTLED
 from harness.replay import RunResult, run_scenario
 from harness.sim.clock import iso, parse_instant
 from harness.sim.scenario import Scenario, load_scenario
-from harness.venue.tightening import LIMITS_CHANGED
 from tests.conftest import BTCUSDT_CAPTURE
 
 REPLAY = Path(__file__).parents[2] / "replays" / "rate-limit-tightening.toml"
@@ -56,8 +55,8 @@ def _lines(result: RunResult) -> list[str]:
         elif record.kind == REQUEST_THROTTLED and fields["ban_ns"]:
             lines.append(
                 f"{iso(record.ts)} {record.account} banned {fields['ban_ns'] // NS_PER_S} s "
-                f"(ip {fields['ip']}, weight_1m={fields['weight_1m']}, orders_10s={fields['orders_10s']}, "
-                f"orders_1m={fields['orders_1m']})"
+                f"(ip {fields['ip']}, weight_1m={fields['weight_1m']}, "
+                f"orders_10s={fields['orders_10s']}, orders_1m={fields['orders_1m']})"
             )
     for name, agent in result.throttling.agents.items():
         rejected = ",".join(f"{reason}:{n}" for reason, n in agent.rejected.items())

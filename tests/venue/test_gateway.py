@@ -268,3 +268,17 @@ def test_records_go_into_the_journal() -> None:
         journal.append(record.ts, record.kind, record.account, record.symbol, **record.fields)
     assert len(journal) == 2
     assert [r.fields["reason"] for r in journal.records()] == ["RATE_LIMIT", "IP_NOT_ALLOWED"]
+
+
+def test_an_order_id_that_reached_the_engine_is_never_forwarded_again() -> None:
+    records: list[ThrottleRecord] = []
+    gw = make_gateway(records=records)
+    (first,) = send(gw, order("c1"), T0)
+    assert isinstance(first, Forward)
+    # Long after: the market order filled and closed, so the engine would take the id again.
+    answer = rejected(send(gw, order("c1"), T0 + 60 * NS_PER_S))
+    assert (answer.status, answer.reason) == (400, RejectReason.DUPLICATE_CLIENT_ID)
+    assert [r.fields["reason"] for r in records] == ["DUPLICATE_CLIENT_ID"]
+    # The record is per account: another account may use the same id.
+    (other,) = send(gw, order("c1", account="other"), T0, key="k-other")
+    assert isinstance(other, Forward)

@@ -48,9 +48,7 @@ class StopLossTrader(Strategy):
         if book.best_bid <= self.stop:
             if self.exit_id is None:
                 self._cancel_ladder(ctx)
-                self.exit_id = ctx.client.market(
-                    self.symbol, Side.SELL, position, reduce_only=True
-                )
+                self.exit_id = ctx.client.market(self.symbol, Side.SELL, position, reduce_only=True)
             return
         if book.best_ask != self.ladder_ask:
             self._cancel_ladder(ctx)
@@ -58,9 +56,7 @@ class StopLossTrader(Strategy):
             qty = max(1, position // self.levels)
             for level in range(self.levels):
                 price = book.best_ask + self.tp_ticks + level
-                client_id = ctx.client.limit(
-                    self.symbol, Side.SELL, qty, price, reduce_only=True
-                )
+                client_id = ctx.client.limit(self.symbol, Side.SELL, qty, price, reduce_only=True)
                 self.ladder[client_id] = price
 
     def _cancel_ladder(self, ctx: Context) -> None:
