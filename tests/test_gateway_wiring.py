@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -143,7 +144,7 @@ factor = 0.5
     assert isinstance(volatility, int) and volatility >= 200
     assert first.ts % NS_PER_S == 0  # evaluated right after a mark (1 s interval)
     # Every change alternates between tightened and restored, each with its input.
-    for before, after in zip(changes, changes[1:], strict=False):
+    for before, after in pairwise(changes):
         assert before.fields["weight_1m"] != after.fields["weight_1m"]
     restored = [r.fields["volatility_e6"] for r in changes if r.fields["cause"] == "base"]
     assert restored and all(isinstance(v, int) and v < 200 for v in restored)

@@ -271,10 +271,9 @@ class Gateway:
         queue = self.queues.get(body.symbol)
         if queue is None:
             return [self._reject(request, endpoint, now, BAD_REQUEST, RejectReason.UNKNOWN_SYMBOL)]
-        if isinstance(body, Submit) and body.request.client_id:
-            if (body.symbol, body.request.account, body.request.client_id) in self._reached:
-                reason = RejectReason.DUPLICATE_CLIENT_ID
-                return [self._reject(request, endpoint, now, BAD_REQUEST, reason)]
+        if isinstance(body, Submit) and self._reached_before(body):
+            reason = RejectReason.DUPLICATE_CLIENT_ID
+            return [self._reject(request, endpoint, now, BAD_REQUEST, reason)]
         depth = queue.depth(now)
         source = self.limit_source
         limits = None
@@ -352,6 +351,10 @@ class Gateway:
                 self._reached[reached] = completion
             outcomes.append(Forward(body, completion, request.request_id, usage, delay))
         return outcomes
+
+    def _reached_before(self, body: Submit) -> bool:
+        client_id = body.request.client_id
+        return bool(client_id) and (body.symbol, body.request.account, client_id) in self._reached
 
     def _reject(
         self,
