@@ -87,5 +87,16 @@ def replay(ctx: Ctx, scenario_path: Path, out: Path | None, db: Path | None) -> 
             f"realized {figures['realized_pnl_units'] / 1e8:,.2f} USDT, "
             f"fees {figures['fees_paid_units'] / 1e8:,.4f} USDT"
         )
+    throttling = summary["throttling"]
+    for name, figures in throttling.get("agents", {}).items():
+        cost = figures["cost_vs_unthrottled_units"]
+        if figures["rejected"] or cost is not None:
+            shown = "" if cost is None else f", cost vs unthrottled {cost / 1e8:,.2f} USDT"
+            click.echo(
+                f"  {name} ({figures['client']} client): {figures['sent']} requests, "
+                f"{figures['delivered']} reached the engine, banned "
+                f"{figures['banned_ns'] / 1e9:,.0f} s, {figures['missed_exit_count']} missed "
+                f"exits{shown}"
+            )
     click.echo(f"  wrote {target}/journal.parquet and summary.json")
     click.echo(f"fingerprint: {result.fingerprint}")
