@@ -180,11 +180,6 @@ class ResilientClient(OrderClient):
         self._tokens = self.policy.budget
         self._refilled_at = env.now
 
-    @property
-    def paused_until(self) -> int:
-        """Until when a careful client sends nothing (a Retry-After it honours)."""
-        return self._paused_until
-
     # --- sending --------------------------------------------------------------------------------
     def _send_body(self, body: Body) -> None:
         """A request from the strategy: a new intent."""
@@ -194,8 +189,9 @@ class ResilientClient(OrderClient):
             intent.client_id = body.request.client_id or ""
         if isinstance(body, Submit) and _is_exit(body):
             request = body.request
-            stop = request.stop_price if request.type is OrderType.STOP_MARKET else None
-            intent.exit = ExitIntent(body.symbol, request.side, request.qty, now, stop)
+            intent.exit = ExitIntent(
+                body.symbol, request.side, request.qty, now, request.stop_price
+            )
             self.stats.exits.append(intent.exit)
         self._intents.append(intent)
         self._dispatch(_Pending(body, 0, len(self._intents) - 1))

@@ -116,7 +116,8 @@ class AgentRuntime:
         for down, up in self._disconnects:
             if self.env.now <= down < self.end:
                 self.env.call_at(down, self._disconnected)
-                self.env.call_at(min(up, self.end - 1), self._reconnected)
+            if self.env.now <= up < self.end:
+                self.env.call_at(up, self._reconnected)
 
     # --- market-data disconnects ----------------------------------------------------------------
     def _down(self, ts: int) -> bool:

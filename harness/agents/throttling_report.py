@@ -52,32 +52,40 @@ def percentiles(values: Sequence[int]) -> dict[str, int]:
     return out
 
 
-def banned_ns(journal: Journal, account: str, end: int) -> int:
-    """Time the account's IP spent banned: the bans its requests started, clipped to the end."""
+def banned_ns(bans: Sequence[tuple[int, int]], end: int) -> int:
+    """Time spent banned, from the (start, length) of the bans in time order, clipped to the end
+    and never counting an overlap twice."""
     total = 0
     covered_until = 0
-    for record in journal.records():
-        if record.kind != REQUEST_THROTTLED or record.account != account:
-            continue
-        ban = record.fields.get("ban_ns", 0)
-        if isinstance(ban, int) and ban > 0:
-            start = max(record.ts, covered_until)
-            stop = min(record.ts + ban, end)
-            total += max(0, stop - start)
-            covered_until = max(covered_until, stop)
+    for start, length in bans:
+        stop = min(start + length, end)
+        total += max(0, stop - max(start, covered_until))
+        covered_until = max(covered_until, stop)
     return total
 
 
-def _marks(journal: Journal) -> dict[str, tuple[list[int], list[int]]]:
-    series: dict[str, tuple[list[int], list[int]]] = {}
-    for record in journal.records():
-        if record.kind == MARK:
-            times, prices = series.setdefault(record.symbol, ([], []))
-            mark = record.fields["mark"]
-            assert isinstance(mark, int)
-            times.append(record.ts)
-            prices.append(mark)
-    return series
+@dataclass
+class _JournalFacts:
+    """What the report reads from the journal, in one pass: marks per symbol, bans per account."""
+
+    marks: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)
+    bans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, journal: Journal) -> _JournalFacts:
+        facts = cls()
+        for record in journal.records():
+            if record.kind == MARK:
+                times, prices = facts.marks.setdefault(record.symbol, ([], []))
+                mark = record.fields["mark"]
+                assert isinstance(mark, int)
+                times.append(record.ts)
+                prices.append(mark)
+            elif record.kind == REQUEST_THROTTLED:
+                ban = record.fields["ban_ns"]
+                if isinstance(ban, int) and ban > 0:
+                    facts.bans.setdefault(record.account, []).append((record.ts, ban))
+        return facts
 
 
 def missed_exit(
@@ -146,7 +154,7 @@ class ThrottlingRun:
         agents: Sequence[AgentRuntime],
         end: int,
     ) -> ThrottlingRun:
-        series = _marks(journal)
+        facts = _JournalFacts.read(journal)
         threshold = scenario.gateway.missed_exit_ticks
         run = cls(scenario.gateway.throttle)
         configs = {agent.name: agent for agent in scenario.agents}
@@ -154,7 +162,7 @@ class ThrottlingRun:
             stats = agent.client.stats
             missed = []
             for intent in stats.exits:
-                times, marks = series.get(intent.symbol, ([], []))
+                times, marks = facts.marks.get(intent.symbol, ([], []))
                 found = missed_exit(intent, times, marks, threshold, end)
                 if found is not None:
                     missed.append(found)
@@ -166,7 +174,7 @@ class ThrottlingRun:
                 retries=stats.retries,
                 given_up=stats.given_up,
                 rejected=dict(sorted(stats.rejected.items())),
-                banned_ns=banned_ns(journal, agent.name, end),
+                banned_ns=banned_ns(facts.bans.get(agent.name, []), end),
                 queue_delay_ns=percentiles(stats.queue_delays_ns),
                 order_to_ack_ns=percentiles(stats.ack_latencies_ns),
                 exits=len(stats.exits),

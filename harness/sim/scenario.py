@@ -857,6 +857,12 @@ class TighteningRuleConfig:
         key="window_ms",
     )
 
+    def __post_init__(self) -> None:
+        if self.on == "queue_depth" and self.threshold != self.threshold.to_integral_value():
+            raise SettingError(
+                "threshold", f"a queue depth is whole messages, got {self.threshold}"
+            )
+
 
 @config
 class FaultConfig:
@@ -1044,6 +1050,10 @@ class Scenario:
             if agent.name in seen:
                 raise SettingError(f"agents[{i}].name", f"duplicate agent name {agent.name!r}")
             seen.append(agent.name)
+        for i, fault in enumerate(self.gateway.faults):
+            for name in fault.agents:
+                if name not in seen:
+                    raise SettingError(f"gateway.faults[{i}].agents", f"no agent named {name!r}")
         for symbol in self.venue.instruments:
             if symbol not in self.data.symbols:
                 raise SettingError(

@@ -38,7 +38,7 @@ from typing import Final, NamedTuple, Protocol
 
 from harness.journal import REQUEST_THROTTLED, Value
 from harness.venue.engine_queue import Admitted, EngineQueue, Kind, Overloaded
-from harness.venue.rate_limits import BANNED, Endpoint, Limits, RateLimiter
+from harness.venue.rate_limits import BANNED, OK, Endpoint, Limits, RateLimiter
 from harness.venue.requests import Amend, Cancel, CancelAll, Submit, VenueRequest
 
 UNAUTHORIZED: Final = 401
@@ -163,6 +163,10 @@ class Delivered:
     client_id: str
     usage: Usage
     queue_delay_ns: int
+
+    @property
+    def status(self) -> int:
+        return OK
 
 
 Response = GatewayReject | QueryResult | Delivered

@@ -44,7 +44,14 @@ from harness.venue.gateway import (
 )
 from harness.venue.rate_limits import Limits, RateLimiter, RateLimitSettings
 from harness.venue.requests import Amend, Cancel, Submit
-from harness.venue.tightening import QueueDepthRule, Rule, Step, TighteningSchedule, VolatilityRule
+from harness.venue.tightening import (
+    QueueDepthRule,
+    Rule,
+    Step,
+    TighteningSchedule,
+    VolatilityRule,
+    scaled,
+)
 from harness.venue.venue import Venue
 
 UNREACHABLE: Final = Limits(10**15, 10**15, 10**15)
@@ -67,10 +74,6 @@ def _limits(config: GatewayConfig) -> Limits:
     return Limits(config.weight_1m, config.orders_10s, config.orders_1m)
 
 
-def _fraction(value: Any) -> Fraction:
-    return Fraction(value)
-
-
 def tightening_schedule(
     config: GatewayConfig, record: Callable[[ThrottleRecord], object]
 ) -> TighteningSchedule | None:
@@ -80,29 +83,22 @@ def tightening_schedule(
     base = _limits(config)
     steps = []
     for entry in config.tightening:
-        factor = _fraction(entry.factor)
+        factor = Fraction(entry.factor)
         step_base = Limits(
             entry.weight_1m or base.weight_1m,
             entry.orders_10s or base.orders_10s,
             entry.orders_1m or base.orders_1m,
         )
-        steps.append(Step(entry.at, _scaled(step_base, factor)))
+        steps.append(Step(entry.at, scaled(step_base, factor)))
     rules: list[Rule] = []
     for rule in config.rules:
         if rule.on == "volatility":
             rules.append(
-                VolatilityRule(rule.window_ns, _fraction(rule.threshold), _fraction(rule.factor))
+                VolatilityRule(rule.window_ns, Fraction(rule.threshold), Fraction(rule.factor))
             )
         else:
-            rules.append(QueueDepthRule(int(rule.threshold), _fraction(rule.factor)))
+            rules.append(QueueDepthRule(int(rule.threshold), Fraction(rule.factor)))
     return TighteningSchedule(base, steps, rules, record)
-
-
-def _scaled(limits: Limits, factor: Fraction) -> Limits:
-    def scale(value: int) -> int:
-        return max(1, value * factor.numerator // factor.denominator)
-
-    return Limits(scale(limits.weight_1m), scale(limits.orders_10s), scale(limits.orders_1m))
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +130,8 @@ def build_gateway(
         overload_depth=(config.overload_depth or None) if throttle else None,
         exits_pass_overload=config.exits_pass_overload,
         timeout_ns=config.timeout_ns,
-        unknown_share=_fraction(config.unknown_share) if throttle else Fraction(0),
-        unknown_executes=_fraction(config.unknown_executes),
+        unknown_share=Fraction(config.unknown_share) if throttle else Fraction(0),
+        unknown_executes=Fraction(config.unknown_executes),
     )
     queues = {
         symbol: EngineQueue(symbol, queue_settings, env.streams.get(f"engine_queue:{symbol}"))

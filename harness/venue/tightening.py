@@ -134,11 +134,7 @@ class TighteningSchedule:
             if self._active(rule, marks, now):
                 factor *= rule.factor
                 causes.append("volatility" if isinstance(rule, VolatilityRule) else "queue_depth")
-        limits = Limits(
-            _scaled(base.weight_1m, factor),
-            _scaled(base.orders_10s, factor),
-            _scaled(base.orders_1m, factor),
-        )
+        limits = scaled(base, factor)
         if limits != self._current:
             self._current = limits
             if self._record is not None:
@@ -176,5 +172,10 @@ class TighteningSchedule:
         return active
 
 
-def _scaled(value: int, factor: Fraction) -> int:
-    return max(1, value * factor.numerator // factor.denominator)
+def scaled(limits: Limits, factor: Fraction) -> Limits:
+    """Each limit times `factor`, rounded down, never below 1."""
+
+    def scale(value: int) -> int:
+        return max(1, value * factor.numerator // factor.denominator)
+
+    return Limits(scale(limits.weight_1m), scale(limits.orders_10s), scale(limits.orders_1m))
