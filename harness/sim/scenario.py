@@ -898,6 +898,22 @@ class FaultConfig:
 
 
 @config
+class EngineQueueOverrides:
+    service_rate_per_s: int | None = setting(
+        Integer(minimum=1),
+        "Messages this symbol's engine takes per second.",
+        default=None,
+        default_doc="[gateway]",
+    )
+    overload_depth: int | None = setting(
+        Integer(minimum=0),
+        "Queue depth at which new orders are refused; 0 never refuses.",
+        default=None,
+        default_doc="[gateway]",
+    )
+
+
+@config
 class GatewayConfig:
     throttle: bool = setting(
         Flag(),
@@ -979,6 +995,11 @@ class GatewayConfig:
         "reached the engine.",
         default=50,
     )
+    queues: Mapping[str, EngineQueueOverrides] = setting(
+        MapOf(Table(EngineQueueOverrides), SYMBOL_PATTERN, "symbol"),
+        "Per-symbol engine queue settings.",
+        default_factory=_empty_mapping,
+    )
     tightening: tuple[TighteningStepConfig, ...] = setting(
         ListOf(Table(TighteningStepConfig)),
         "Limits from fixed times on, one [[gateway.tightening]] table each.",
@@ -1054,6 +1075,9 @@ class Scenario:
             for name in fault.agents:
                 if name not in seen:
                     raise SettingError(f"gateway.faults[{i}].agents", f"no agent named {name!r}")
+        for symbol in self.gateway.queues:
+            if symbol not in self.data.symbols:
+                raise SettingError(f"gateway.queues.{symbol}", f"{symbol} is not in data.symbols")
         for symbol in self.venue.instruments:
             if symbol not in self.data.symbols:
                 raise SettingError(

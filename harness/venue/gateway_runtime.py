@@ -101,6 +101,25 @@ def tightening_schedule(
     return TighteningSchedule(base, steps, rules, record)
 
 
+def queue_settings(config: GatewayConfig, symbol: str) -> QueueSettings:
+    """The symbol's engine queue: `[gateway.queues.<symbol>]` over `[gateway]`."""
+    own = config.queues.get(symbol)
+    rate = config.service_rate_per_s
+    depth = config.overload_depth
+    if own is not None:
+        rate = own.service_rate_per_s or rate
+        depth = depth if own.overload_depth is None else own.overload_depth
+    throttle = config.throttle
+    return QueueSettings(
+        service_rate_per_s=rate,
+        overload_depth=(depth or None) if throttle else None,
+        exits_pass_overload=config.exits_pass_overload,
+        timeout_ns=config.timeout_ns,
+        unknown_share=Fraction(config.unknown_share) if throttle else Fraction(0),
+        unknown_executes=Fraction(config.unknown_executes),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class GatewayParts:
     gateway: Gateway
@@ -125,16 +144,10 @@ def build_gateway(
             ban_cap_ns=config.ban_cap_ns,
         )
     )
-    queue_settings = QueueSettings(
-        service_rate_per_s=config.service_rate_per_s,
-        overload_depth=(config.overload_depth or None) if throttle else None,
-        exits_pass_overload=config.exits_pass_overload,
-        timeout_ns=config.timeout_ns,
-        unknown_share=Fraction(config.unknown_share) if throttle else Fraction(0),
-        unknown_executes=Fraction(config.unknown_executes),
-    )
     queues = {
-        symbol: EngineQueue(symbol, queue_settings, env.streams.get(f"engine_queue:{symbol}"))
+        symbol: EngineQueue(
+            symbol, queue_settings(config, symbol), env.streams.get(f"engine_queue:{symbol}")
+        )
         for symbol in symbols
     }
     schedule = tightening_schedule(config, record) if throttle else None

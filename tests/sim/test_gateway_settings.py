@@ -9,7 +9,13 @@ import pytest
 from harness.sim.clock import SimEnv, parse_instant
 from harness.sim.scenario import ScenarioError, loads_scenario
 from harness.venue.gateway import Scope
-from harness.venue.gateway_runtime import UNREACHABLE, agent_ip, agent_key, build_gateway
+from harness.venue.gateway_runtime import (
+    UNREACHABLE,
+    agent_ip,
+    agent_key,
+    build_gateway,
+    queue_settings,
+)
 from harness.venue.rate_limits import Limits
 from harness.venue.tightening import Step
 
@@ -59,6 +65,26 @@ orders_10s = 55
     assert (queue.overload_depth, queue.unknown_share) == (None, Fraction(0))
 
 
+def test_a_symbol_can_have_its_own_engine_queue() -> None:
+    text = (
+        """
+[data]
+symbols = ["BTCUSDT", "ETHUSDT"]
+[gateway]
+service_rate_per_s = 1000
+[gateway.queues.ETHUSDT]
+service_rate_per_s = 250
+overload_depth = 0
+"""
+        + AGENT
+    )
+    scenario = loads_scenario(text)
+    btc = queue_settings(scenario.gateway, "BTCUSDT")
+    eth = queue_settings(scenario.gateway, "ETHUSDT")
+    assert (btc.service_ns, btc.overload_depth) == (1_000_000, 2_000)
+    assert (eth.service_ns, eth.overload_depth) == (4_000_000, None)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -72,6 +98,7 @@ orders_10s = 55
             '[[gateway.faults]]\nkind = "loss"\nstart = 1\nend = 2\nagents = ["x"]',
             "gateway.faults[0].agents: no agent named 'x'",
         ),
+        ("[gateway.queues.ETHUSDT]\nservice_rate_per_s = 5", "ETHUSDT is not in data.symbols"),
         (AGENT + 'scopes = ["WITHDRAW"]', "agents[0].scopes[0]: unknown value 'WITHDRAW'"),
     ],
 )
