@@ -148,3 +148,44 @@ factor = 0.5
         assert before.fields["weight_1m"] != after.fields["weight_1m"]
     restored = [r.fields["volatility_e6"] for r in changes if r.fields["cause"] == "base"]
     assert restored and all(isinstance(v, int) and v < 200 for v in restored)
+
+
+def _maker_run(db: Path, client: str) -> RunResult:
+    """A slow engine (10 messages a second) where every timeout answers "unknown status" and half
+    of those still execute: the maker's quotes pile up behind each other."""
+    text = f"""
+seed = 3
+[data]
+db = "{db}"
+symbols = ["BTCUSDT"]
+start = "{START}"
+end = "{END}"
+[gateway]
+service_rate_per_s = 10
+overload_depth = 0
+timeout_ms = 300
+unknown_share = 1
+unknown_executes = 0.5
+[[agents]]
+name = "maker"
+strategy = "harness.agents.examples.market_maker:PostOnlyMarketMaker"
+params = {{ qty_lots = 1 }}
+fee_tier = "mm3"
+client = "{client}"
+"""
+    return run_scenario(loads_scenario(text, source="slow.toml"))
+
+
+def test_unknown_status_in_a_run_is_reconciled_and_never_doubles_an_order(db: Path) -> None:
+    result = _maker_run(db, "careful")
+    assert result.throttling is not None
+    maker = result.throttling.agents["maker"]
+    assert maker.rejected["UNKNOWN_STATUS"] > 0
+    assert maker.retries > 0  # reconciliation queries, then resends under the same id
+    accepted = [
+        str(r.fields["client_id"])
+        for r in result.journal.records()
+        if r.kind == "order_accepted" and r.account == "maker"
+    ]
+    assert accepted and len(accepted) == len(set(accepted))
+    assert result.conservation_gap == 0

@@ -13,7 +13,8 @@ from its response link. The careful mode (the default):
   from the numpy Generator it is given) so many clients do not retry in lockstep;
 - spends a retry budget: at most `max_retries` per request, and one token per retry from a
   bucket of `budget` tokens refilled one per `budget_refill_ns`, so a storm of rejects cannot turn
-  into a storm of retries; a request out of retries or tokens is given up and reported;
+  into a storm of retries; a request out of retries or tokens is given up and reported.
+  Reconciliation queries take no tokens: an order whose fate is open must be settled;
 - keeps client order ids idempotent: a retried order carries the id of the first attempt;
 - reconciles after 503 UNKNOWN_STATUS by querying the order's client id. The gateway answers a
   query after every earlier message of the symbol reached the engine, so "not found" is final and
@@ -293,12 +294,15 @@ class ResilientClient(OrderClient):
         if reject.reason not in (*_RETRYABLE, RejectReason.UNKNOWN_STATUS):
             self._give_up(pending, reject)
             return
-        if pending.retries >= self.policy.max_retries or not self._take_token(now):
+        body = pending.body
+        reconcile = reject.reason is RejectReason.UNKNOWN_STATUS and isinstance(body, Submit)
+        # Settling an open fate is not optional: reconciliation queries spend no budget.
+        budgeted = not (reconcile or isinstance(body, Query))
+        if pending.retries >= self.policy.max_retries or (budgeted and not self._take_token(now)):
             self._give_up(pending, reject)
             return
         when = max(now + self._backoff(pending.retries), self._paused_until)
-        body = pending.body
-        if reject.reason is RejectReason.UNKNOWN_STATUS and isinstance(body, Submit):
+        if reconcile and isinstance(body, Submit):
             query = Query(body.symbol, self.account, body.request.client_id or "")
             self._retry_at(when, _Pending(query, pending.retries + 1, pending.intent, body))
         else:

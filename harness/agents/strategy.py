@@ -109,7 +109,8 @@ class Strategy:
 
     def on_throttled(self, ctx: Context, reject: GatewayReject) -> None:
         """The client gave up on a request the gateway refused (rate limit, ban, overload, key
-        or IP); it never reached the engine. `reject.client_id` names the order, if any."""
+        or IP): it never reached the engine. `reject.client_id` names the order, if any. After
+        an UNKNOWN_STATUS the order may still have executed; its events come if it did."""
 
     def on_feed_status(self, ctx: Context, stale: bool) -> None:
         """The market-data link dropped (`stale`: the last book seen is out of date and nothing
