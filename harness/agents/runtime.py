@@ -121,6 +121,8 @@ class AgentRuntime:
 
     # --- market-data disconnects ----------------------------------------------------------------
     def _down(self, ts: int) -> bool:
+        """Whether the market-data link is down at `ts` (callers first check there are faults:
+        this runs for every trade and book update)."""
         return any(down <= ts < up for down, up in self._disconnects)
 
     def _disconnected(self) -> None:
@@ -152,7 +154,7 @@ class AgentRuntime:
         send = self.links.market_data.send
 
         def traded(ts: int, price: int, qty: int, side: int) -> None:
-            if not self._down(ts):
+            if not (self._disconnects and self._down(ts)):
                 send(TradeUpdate(ts, symbol, price, qty, side), at=ts)
 
         return traded
@@ -163,7 +165,7 @@ class AgentRuntime:
 
     def _publish(self) -> None:
         now = self.env.now
-        if self._down(now):
+        if self._disconnects and self._down(now):
             return
         for symbol, dirty in self._dirty.items():
             if dirty:
@@ -176,7 +178,7 @@ class AgentRuntime:
             self._publish()
 
     def _on_market_data(self, message: BookUpdate | TradeUpdate) -> None:
-        if self._down(self.env.now):
+        if self._disconnects and self._down(self.env.now):
             return  # in flight when the link dropped
         if self._stale and isinstance(message, BookUpdate):
             self._stale = False
