@@ -189,3 +189,35 @@ def test_unknown_status_in_a_run_is_reconciled_and_never_doubles_an_order(db: Pa
     ]
     assert accepted and len(accepted) == len(set(accepted))
     assert result.conservation_gap == 0
+
+
+def _ws_run(db: Path, client: str) -> RunResult:
+    """A take-profit ladder of 6 re-laid on every move of the ask: bursts of 12 messages."""
+    text = f"""
+seed = 3
+[data]
+db = "{db}"
+symbols = ["BTCUSDT"]
+start = "{START}"
+end = "{END}"
+[[agents]]
+name = "ws"
+strategy = "harness.agents.examples.stop_loss_trader:StopLossTrader"
+params = {{ qty_lots = 100, stop_ticks = 100000, tp_ticks = 300, levels = 6 }}
+transport = "websocket"
+client = "{client}"
+"""
+    return run_scenario(loads_scenario(text, source="ws.toml"))
+
+
+def test_websocket_message_limit_closes_a_bursting_connection_a_paced_one_never(db: Path) -> None:
+    naive = _ws_run(db, "naive")
+    closed = [r for r in naive.journal.records() if r.kind == REQUEST_THROTTLED]
+    assert closed and {r.fields["reason"] for r in closed} == {"WS_DISCONNECTED"}
+    assert {r.fields["status"] for r in closed} == {1008}
+    assert naive.throttling is not None and naive.throttling.agents["ws"].given_up > 0
+    careful = _ws_run(db, "careful")
+    assert careful.throttling is not None
+    paced = careful.throttling.agents["ws"]
+    assert _throttled(careful) == [] and paced.given_up == 0
+    assert paced.sent == paced.delivered > 12

@@ -4,10 +4,13 @@ It extends `OrderClient` (same order methods, same client order ids) but sends e
 an `ApiRequest` (key, IP, request id) and reads the gateway's answers and the venue's order events
 from its response link. The careful mode (the default):
 
-- honours Retry-After: after a 429 or 418 it sends nothing at all until the time it was told, so
+- honours Retry-After: after a 429 or 418 (or its websocket connection closed for sending too
+  many messages) it sends nothing at all until the time it was told, so
   it collects no strikes beyond what was already in flight; what the strategy asks meanwhile is
   held and sent at the end of the pause, risk-reducing requests (cancels, exits: reduce-only
   market and stop orders, reconciliation queries) first;
+- paces its sends when told to (`pace_ns` between two messages: under a websocket connection's
+  message limit), holding the rest in the same queue;
 - retries overload (503 OVERLOADED) and rate-limit rejects with exponential backoff, `base_ns x
   2^attempt` capped at `cap_ns`, with "equal jitter" (half the delay fixed, half uniform, drawn
   from the numpy Generator it is given) so many clients do not retry in lockstep;
@@ -56,7 +59,9 @@ from harness.venue.requests import Cancel, CancelAll, Submit
 
 MS = 1_000_000
 
-_RETRYABLE = (RejectReason.RATE_LIMIT, RejectReason.IP_BANNED, RejectReason.OVERLOADED)
+_WAIT = (RejectReason.RATE_LIMIT, RejectReason.IP_BANNED, RejectReason.WS_DISCONNECTED)
+"""Rejects that say how long to wait (Retry-After, a ban, a reconnect)."""
+_RETRYABLE = (*_WAIT, RejectReason.OVERLOADED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +164,14 @@ class ResilientClient(OrderClient):
         *,
         on_event: Callable[[Event], object] | None = None,
         on_give_up: Callable[[Body, GatewayReject], object] | None = None,
+        connection: str = "",
+        pace_ns: int = 0,
     ) -> None:
         super().__init__(account, self._send_body)
         self.env = env
         self.key = key
         self.ip = ip
+        self.connection = connection
         self.policy = policy or RetryPolicy()
         self.stats = ClientStats()
         self._send_api = send
@@ -178,6 +186,8 @@ class ResilientClient(OrderClient):
         self._held: list[tuple[bool, int, _Pending]] = []
         self._held_seq = itertools.count()
         self._paused_until = env.now
+        self._pace_ns = 0 if self.policy.naive else pace_ns
+        self._next_send_at = env.now
         self._tokens = self.policy.budget
         self._refilled_at = env.now
 
@@ -197,14 +207,20 @@ class ResilientClient(OrderClient):
         self._intents.append(intent)
         self._dispatch(_Pending(body, 0, len(self._intents) - 1))
 
+    def _ready_at(self) -> int:
+        return max(self._paused_until, self._next_send_at)
+
     def _dispatch(self, pending: _Pending) -> None:
-        """Send now, or hold it until the pause a 429/418 imposed is over (careful mode)."""
-        now = self.env.now
-        if now < self._paused_until:
+        """Send now, or hold it while a 429/418 pause runs or pacing asks to wait (careful
+        mode); held requests go first, so nothing overtakes them."""
+        if self.env.now < self._ready_at() or self._held:
             if not self._held:
-                self.env.call_at(self._paused_until, self._release)
+                self.env.call_at(self._ready_at(), self._release)
             self._held.append((not _urgent(pending.body), next(self._held_seq), pending))
             return
+        self._send_now(pending)
+
+    def _send_now(self, pending: _Pending) -> None:
         request_id = next(self._request_ids)
         self._pending[request_id] = pending
         self._intent_of_request[request_id] = pending.intent
@@ -214,16 +230,17 @@ class ResilientClient(OrderClient):
         self.stats.sent += 1
         if isinstance(body, Query):
             self.stats.queries += 1
-        self._send_api(ApiRequest(self.key, self.ip, request_id, body))
+        self._next_send_at = self.env.now + self._pace_ns
+        self._send_api(ApiRequest(self.key, self.ip, request_id, body, self.connection))
 
     def _release(self) -> None:
-        """The pause is over (or was extended: then wait again), urgent requests first."""
-        if self.env.now < self._paused_until:
-            self.env.call_at(self._paused_until, self._release)
-            return
-        held, self._held = sorted(self._held, key=lambda h: (h[0], h[1])), []
-        for _, _, pending in held:
-            self._dispatch(pending)
+        """Send what was held, urgent requests first, as far as the pause and pacing allow;
+        wait again for the rest."""
+        self._held.sort(key=lambda h: (h[0], h[1]))
+        while self._held and self.env.now >= self._ready_at():
+            self._send_now(self._held.pop(0)[2])
+        if self._held:
+            self.env.call_at(self._ready_at(), self._release)
 
     def _retry_at(self, when: int, pending: _Pending) -> None:
         self.stats.retries += 1
@@ -289,7 +306,7 @@ class ResilientClient(OrderClient):
         if self.policy.naive:
             self._naive_retry(reject, pending, now)
             return
-        if reject.reason in (RejectReason.RATE_LIMIT, RejectReason.IP_BANNED):
+        if reject.reason in _WAIT:
             self._paused_until = max(self._paused_until, reject.ts + reject.retry_after_ns)
         if reject.reason not in (*_RETRYABLE, RejectReason.UNKNOWN_STATUS):
             self._give_up(pending, reject)

@@ -19,7 +19,12 @@ from harness.sim.latency import LinkLatencies, agent_links
 from harness.sim.network_faults import disconnects, faulty_links
 from harness.sim.scenario import AgentConfig
 from harness.venue.gateway import Body, GatewayReject
-from harness.venue.gateway_runtime import GatewayRuntime, agent_key
+from harness.venue.gateway_runtime import (
+    GatewayRuntime,
+    agent_connection,
+    agent_key,
+    ws_pace_ns,
+)
 from harness.venue.instruments import QUOTE_SCALE, Instrument
 from harness.venue.l2book import ASK, BID
 from harness.venue.orders import Event, Fill, Rejected
@@ -84,6 +89,8 @@ class AgentRuntime:
             RetryPolicy(naive=config.client == "naive"),
             on_event=self._on_response,
             on_give_up=self._on_give_up,
+            connection=agent_connection(config),
+            pace_ns=ws_pace_ns(gateway.config) if agent_connection(config) else 0,
         )
         gateway.connect(config.name, self.links.responses.send)
         self._disconnects = disconnects(faults, config.name)

@@ -750,6 +750,12 @@ class AgentConfig:
         "Scopes of the agent's API key; withdrawals are disabled for every key.",
         default=("READ", "TRADE"),
     )
+    transport: str = setting(
+        Choice("rest", "websocket"),
+        "How orders reach the venue: REST requests, or one websocket connection with its "
+        "message limit ([gateway] ws_messages_per_s).",
+        default="rest",
+    )
     allowed_ips: tuple[str, ...] | None = setting(
         ListOf(Text(r"[A-Za-z0-9][A-Za-z0-9.:_-]*", "IP address")),
         "IP allow-list of the agent's key.",
@@ -988,6 +994,18 @@ class GatewayConfig:
         _SHARE,
         "Share of unknown-status requests that still reach the engine.",
         default=Decimal("0.5"),
+    )
+    ws_messages_per_s: int = setting(
+        Integer(minimum=1),
+        "Messages a second an agent may send over a websocket connection (transport = "
+        '"websocket"); the one over it closes the connection.',
+        default=10,
+    )
+    ws_reconnect_ns: int = setting(
+        Duration(positive=True),
+        "Time a closed websocket connection takes to be back (handshake and login).",
+        default=NS_PER_S,
+        key="ws_reconnect_ms",
     )
     missed_exit_ticks: int = setting(
         Integer(minimum=0),

@@ -9,6 +9,8 @@ client picks to match answers) and leaves as outcomes the caller schedules on th
   `GatewayReject`, or a `QueryResult` for a `Query`.
 
 Checks, first failure wins (nothing after it is counted or queued):
+0. a request over a websocket connection within the connection's message limit (else the
+   connection closes: WS_DISCONNECTED, code 1008, with the time until it is back; see `ws_limit`);
 1. the key exists (401 UNKNOWN_KEY), the source IP is on the key's allow-list (403
    IP_NOT_ALLOWED), the request names the key's own account (403 ACCOUNT_MISMATCH), the key's
    scopes allow the endpoint (403 SCOPE: trading needs TRADE, queries READ; withdrawals are
@@ -40,11 +42,14 @@ from harness.journal import REQUEST_THROTTLED, Value
 from harness.venue.engine_queue import Admitted, EngineQueue, Kind, Overloaded
 from harness.venue.rate_limits import BANNED, OK, Endpoint, Limits, RateLimiter
 from harness.venue.requests import Amend, Cancel, CancelAll, Submit, VenueRequest
+from harness.venue.ws_limit import ConnectionLimit
 
 UNAUTHORIZED: Final = 401
 FORBIDDEN: Final = 403
 BAD_REQUEST: Final = 400
 UNAVAILABLE: Final = 503
+WS_POLICY_CLOSE: Final = 1008
+"""The websocket close code for a policy violation (too many messages)."""
 
 
 class Scope(StrEnum):
@@ -92,9 +97,12 @@ class ApiRequest:
     ip: str
     request_id: int
     body: Body
+    connection: str = ""
+    """The websocket connection it came over; "" for REST."""
 
 
 class RejectReason(StrEnum):
+    WS_DISCONNECTED = "WS_DISCONNECTED"
     UNKNOWN_KEY = "UNKNOWN_KEY"
     IP_NOT_ALLOWED = "IP_NOT_ALLOWED"
     ACCOUNT_MISMATCH = "ACCOUNT_MISMATCH"
@@ -250,8 +258,10 @@ class Gateway:
         *,
         limits: LimitSource | None = None,
         record: RecordSink | None = None,
+        ws_limit: ConnectionLimit | None = None,
     ) -> None:
         self.keys = {k.key: k for k in keys}
+        self.ws_limit = ws_limit
         self.limiter = limiter
         self.queues = dict(queues)
         self.limit_source = limits
@@ -263,6 +273,15 @@ class Gateway:
         """Decide one request arriving at `now`; see the module docstring for the order."""
         body = request.body
         endpoint, kind, scope = _classify(body)
+        if request.connection and self.ws_limit is not None:
+            closed_ns = self.ws_limit.check(request.connection, now)
+            if closed_ns:
+                reason = RejectReason.WS_DISCONNECTED
+                return [
+                    self._reject(
+                        request, endpoint, now, WS_POLICY_CLOSE, reason, retry_after_ns=closed_ns
+                    )
+                ]
         key = self.keys.get(request.key)
         if key is None:
             return [self._reject(request, endpoint, now, UNAUTHORIZED, RejectReason.UNKNOWN_KEY)]

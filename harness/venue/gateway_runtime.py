@@ -53,6 +53,7 @@ from harness.venue.tightening import (
     scaled,
 )
 from harness.venue.venue import Venue
+from harness.venue.ws_limit import ConnectionLimit
 
 UNREACHABLE: Final = Limits(10**15, 10**15, 10**15)
 """The limits of an unthrottled run: no request count of a simulated day comes near."""
@@ -63,6 +64,17 @@ AnswerSink = Callable[[Response], object]
 def agent_ip(config: AgentConfig, position: int) -> str:
     """The agent's source IP: its own setting, else 10.0.0.<position + 1> (one IP per agent)."""
     return config.ip or f"10.0.{position // 250}.{position % 250 + 1}"
+
+
+def agent_connection(config: AgentConfig) -> str:
+    """The agent's websocket connection id, or "" when it trades over REST."""
+    return f"ws:{config.name}" if config.transport == "websocket" else ""
+
+
+def ws_pace_ns(config: GatewayConfig) -> int:
+    """Spacing a careful client keeps between messages on a websocket connection: one message
+    fewer a second than the limit, so latency jitter cannot squeeze one too many into a second."""
+    return -(-1_000_000_000 // max(1, config.ws_messages_per_s - 1))
 
 
 def agent_key(config: AgentConfig) -> ApiKey:
@@ -151,9 +163,11 @@ def build_gateway(
         for symbol in symbols
     }
     schedule = tightening_schedule(config, record) if throttle else None
-    gateway = Gateway(
-        [agent_key(agent) for agent in agents], limiter, queues, limits=schedule, record=record
+    ws_limit = (
+        ConnectionLimit(config.ws_messages_per_s, config.ws_reconnect_ns) if throttle else None
     )
+    keys = [agent_key(agent) for agent in agents]
+    gateway = Gateway(keys, limiter, queues, limits=schedule, record=record, ws_limit=ws_limit)
     return GatewayParts(gateway, schedule)
 
 
