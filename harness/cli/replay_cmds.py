@@ -90,7 +90,8 @@ def replay(ctx: Ctx, scenario_path: Path, out: Path | None, db: Path | None) -> 
     throttling = summary["throttling"]
     for name, figures in throttling.get("agents", {}).items():
         cost = figures["cost_vs_unthrottled_units"]
-        if figures["rejected"] or cost is not None:
+        refused = [r for r in figures["rejected"] if not r.startswith("engine:")]
+        if refused or cost is not None:
             shown = "" if cost is None else f", cost vs unthrottled {cost / 1e8:,.2f} USDT"
             click.echo(
                 f"  {name} ({figures['client']} client): {figures['sent']} requests, "

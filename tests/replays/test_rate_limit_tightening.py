@@ -67,7 +67,7 @@ def _lines(result: RunResult) -> list[str]:
         )
         missed = agent.missed_exits[0] if agent.missed_exits else None
         first = (
-            f" first missed: asked {missed['asked_at']} reached {missed['reached_at']} "
+            f" first missed: asked {missed['asked_at']} reached {missed['reached_at'] or 'never'} "
             f"{missed['worst_ticks_past']} ticks past {missed['trigger']}"
             if missed
             else ""
