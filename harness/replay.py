@@ -167,9 +167,9 @@ def _run(
     )
     for agent in agents:
         agent.start()
-    gateway.start(end)
     env.process(venue.mark_process(end))
     env.process(venue.funding_process(end))
+    gateway.start(end)  # after the marks: a volatility rule reads each mark the instant it is set
     env.process(tape.run())
     started = time.perf_counter()  # wall-clock ok: reported in the summary, never journaled
     env.run()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from itertools import pairwise
+from math import isqrt
 from pathlib import Path
 
 import pytest
@@ -143,6 +145,18 @@ factor = 0.5
     volatility = first.fields["volatility_e6"]
     assert isinstance(volatility, int) and volatility >= 200
     assert first.ts % NS_PER_S == 0  # evaluated right after a mark (1 s interval)
+    # The input is the marks' realized volatility over (t - 5 s, t], the mark at t included:
+    # recomputed here from the journaled marks (one a second, all of them).
+    marks = [(r.ts, r.fields["mark"]) for r in result.journal.records() if r.kind == "mark"]
+    squares = sum(
+        (
+            Fraction(int(b) - int(a), int(a)) ** 2
+            for (_, a), (t, b) in pairwise(marks)
+            if first.ts - 5 * NS_PER_S < t <= first.ts
+        ),
+        Fraction(0),
+    )
+    assert volatility == isqrt(squares.numerator * 10**12 // squares.denominator)
     # Every change alternates between tightened and restored, each with its input.
     for before, after in pairwise(changes):
         assert before.fields["weight_1m"] != after.fields["weight_1m"]
