@@ -17,7 +17,9 @@ combine:
 first, from the base) hands a `limits_changed` record to the sink, stamped `now`: the journal is
 in time order, so a step is journaled when the first request after it is decided, with
 `since_ns` naming the step's time; a caller wanting the record at the step itself calls
-`limits(at)` from a timer.
+`limits(at)` from a timer (a run does). The record also carries the inputs at that moment, the
+deepest queue (`queue_depth`) and the highest realized volatility in millionths
+(`volatility_e6`), so the journal says why the limits changed.
 """
 
 from __future__ import annotations
