@@ -1,4 +1,4 @@
-"""The gateway wired into runs: keys and IPs enforced end to end, market-data disconnects."""
+"""The gateway wired into runs: keys, IPs, faults, tightening rules, unknown statuses, websockets."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.agents.throttling_report import banned_ns
 from harness.data.ingest import ingest_paths
 from harness.data.store import connect
 from harness.journal import REQUEST_THROTTLED
@@ -235,3 +236,10 @@ def test_websocket_message_limit_closes_a_bursting_connection_a_paced_one_never(
     paced = careful.throttling.agents["ws"]
     assert _throttled(careful) == [] and paced.given_up == 0
     assert paced.sent == paced.delivered > 12
+
+
+def test_time_banned_counts_each_ban_once_and_stops_at_the_end() -> None:
+    s = NS_PER_S
+    # Two bans of 120 s and 240 s, the second starting inside the first; the run ends at 300 s.
+    assert banned_ns([(0, 120 * s), (100 * s, 240 * s)], 300 * s) == 300 * s
+    assert banned_ns([(10 * s, 5 * s), (20 * s, 5 * s)], 300 * s) == 10 * s

@@ -66,7 +66,8 @@ def banned_ns(bans: Sequence[tuple[int, int]], end: int) -> int:
 
 @dataclass
 class _JournalFacts:
-    """What the report reads from the journal, in one pass: marks per symbol, bans per account."""
+    """What the report reads from the journal, in one pass: marks per symbol, bans per IP (a
+    ban stops every agent on the IP, whichever request caused it)."""
 
     marks: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)
     bans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
@@ -84,7 +85,8 @@ class _JournalFacts:
             elif record.kind == REQUEST_THROTTLED:
                 ban = record.fields["ban_ns"]
                 if isinstance(ban, int) and ban > 0:
-                    facts.bans.setdefault(record.account, []).append((record.ts, ban))
+                    ip = str(record.fields["ip"])
+                    facts.bans.setdefault(ip, []).append((record.ts, ban))
         return facts
 
 
@@ -174,7 +176,7 @@ class ThrottlingRun:
                 retries=stats.retries,
                 given_up=stats.given_up,
                 rejected=dict(sorted(stats.rejected.items())),
-                banned_ns=banned_ns(facts.bans.get(agent.name, []), end),
+                banned_ns=banned_ns(facts.bans.get(agent.client.ip, []), end),
                 queue_delay_ns=percentiles(stats.queue_delays_ns),
                 order_to_ack_ns=percentiles(stats.ack_latencies_ns),
                 exits=len(stats.exits),
