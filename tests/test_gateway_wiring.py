@@ -1,4 +1,4 @@
-"""The gateway wired into runs: keys, IPs, faults, tightening rules, unknown statuses, websockets."""
+"""The gateway wired into runs: keys, IPs, faults, tightening rules, unknown status, websockets."""
 
 from __future__ import annotations
 
