@@ -47,6 +47,7 @@ LIQUIDATION = "liquidation"
 INSURANCE_FUND = "insurance_fund"
 ADL = "adl"
 REQUEST_THROTTLED = "request_throttled"
+LIMITS_CHANGED = "limits_changed"
 
 # The risk monitor (harness/risk): one record per alert, with its top contributing features.
 RISK_ALERT = "risk_alert"
@@ -70,6 +71,7 @@ KINDS = (
     ADL,
     REQUEST_THROTTLED,
     RISK_ALERT,
+    LIMITS_CHANGED,
 )
 """The kinds the harness itself writes. The vocabulary is open: any lower_snake_case name works."""
 

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from harness.agents.runtime import AgentRuntime, usdt_units
+from harness.agents.throttling_report import ThrottlingRun, compare_unthrottled, unthrottled
 from harness.data.store import connect
 from harness.journal import Journal
 from harness.report import real_liquidations, write_outputs
@@ -22,6 +23,7 @@ from harness.sim.clock import SimEnv, iso
 from harness.sim.scenario import Scenario
 from harness.sim.tape import Scale, Tape, TapeStats
 from harness.venue.adl import AdlMethod
+from harness.venue.gateway_runtime import GatewayRuntime, agent_ip
 from harness.venue.setup import build_instruments, engine_config
 from harness.venue.venue import Venue, VenueSettings
 
@@ -45,6 +47,7 @@ class RunResult:
     real_liquidations: dict[str, Any] = field(default_factory=dict)
     """`real_liquidations.summary`: the store's real forced orders against the simulated ones."""
     risk: dict[str, Any] | None = None
+    throttling: ThrottlingRun | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -72,6 +75,7 @@ class RunResult:
             "margin_calls": kinds.get("margin_call", 0),
             **self.real_liquidations,
             "risk": self.risk,
+            "throttling": self.throttling.summary() if self.throttling else {},
             "wall_seconds": round(self.wall_seconds, 3),
         }
 
@@ -110,7 +114,11 @@ def run_scenario(
         raise ReplayError(f"no tick store at {store}; run `harness ingest` first")
     con = connect(store, read_only=True)
     try:
-        return _run(con, scenario, on_progress)
+        result = _run(con, scenario, on_progress)
+        if scenario.gateway.compare_unthrottled and result.throttling is not None:
+            twin = _run(con, unthrottled(scenario), None)
+            compare_unthrottled(result.throttling, twin.throttling)
+        return result
     finally:
         con.close()
 
@@ -143,9 +151,19 @@ def _run(
         env, journal, instruments, settings, lambda inst: engine_config(scenario.venue, inst)
     )
     risk = attach_risk(env, venue, journal, scenario, start, end)
+    gateway = GatewayRuntime(env, venue, journal, scenario.gateway, scenario.agents)
     agents = [
-        AgentRuntime(env, venue, agent, scenario.agent_latencies(agent), instruments, end)
-        for agent in scenario.agents
+        AgentRuntime(
+            env,
+            venue,
+            gateway,
+            agent,
+            scenario.agent_latencies(agent),
+            instruments,
+            end,
+            agent_ip(agent, position),
+        )
+        for position, agent in enumerate(scenario.agents)
     ]
     tape = Tape(
         env,
@@ -162,6 +180,7 @@ def _run(
         agent.start()
     env.process(venue.mark_process(end))
     env.process(venue.funding_process(end))
+    gateway.start(end)  # after the marks: a volatility rule reads each mark the instant it is set
     env.process(tape.run())
     started = time.perf_counter()  # wall-clock ok: reported in the summary, never journaled
     env.run()
@@ -180,6 +199,7 @@ def _run(
             con, scenario.data.exchange, scenario.data.symbols, start, end, journal.records()
         ),
         risk=risk.summary() if risk is not None else None,
+        throttling=ThrottlingRun.measure(scenario, journal, venue, agents, end),
     )
 
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.agents.strategy import BookUpdate, Context, Strategy, TradeUpdate
+from harness.venue.gateway import GatewayReject
+from harness.venue.orders import Side
 
 
 class Recorder(Strategy):
@@ -32,3 +34,26 @@ class Recorder(Strategy):
     def on_timer(self, ctx: Context, name: str) -> None:
         self.timers.append((ctx.now, name))
         ctx.set_timer(name, 1_000_000_000)
+
+
+class FeedWatcher(Recorder):
+    """A Recorder that also keeps what it was told about its market-data link and its throttled
+    requests; it buys one lot at its first book, to exercise the gateway."""
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        super().__init__(params)
+        self.feed: list[tuple[int, bool]] = []
+        self.throttled: list[tuple[int, str]] = []
+        self.bought = False
+
+    def on_book(self, ctx: Context, book: BookUpdate) -> None:
+        super().on_book(ctx, book)
+        if not self.bought:
+            self.bought = True
+            ctx.client.market(book.symbol, Side.BUY, 1)
+
+    def on_feed_status(self, ctx: Context, stale: bool) -> None:
+        self.feed.append((ctx.now, stale))
+
+    def on_throttled(self, ctx: Context, reject: GatewayReject) -> None:
+        self.throttled.append((ctx.now, str(reject.reason)))

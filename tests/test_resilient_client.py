@@ -10,15 +10,25 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from harness.agents.resilient_client import ResilientClient, RetryPolicy
+from harness.journal import LIMITS_CHANGED
 from harness.sim.clock import NS_PER_MS, NS_PER_S, SimEnv
 from harness.sim.latency import Constant, Link
 from harness.venue.engine_queue import EngineQueue, QueueSettings
-from harness.venue.gateway import ApiKey, ApiRequest, Forward, Gateway, ThrottleRecord
+from harness.venue.gateway import (
+    ApiKey,
+    ApiRequest,
+    Forward,
+    Gateway,
+    GatewayReject,
+    RejectReason,
+    ThrottleRecord,
+    Usage,
+)
 from harness.venue.matching import EngineConfig, MatchingEngine
 from harness.venue.orders import Event, Fill, OrderRequest, Side
-from harness.venue.rate_limits import Limits, RateLimiter, RateLimitSettings
+from harness.venue.rate_limits import Endpoint, Limits, RateLimiter, RateLimitSettings
 from harness.venue.requests import Cancel, CancelAll, Submit, VenueRequest
-from harness.venue.tightening import LIMITS_CHANGED, Step, TighteningSchedule
+from harness.venue.tightening import Step, TighteningSchedule
 
 T0 = 1_723_161_600 * NS_PER_S + 200 * NS_PER_MS  # 200 ms into a 10 s window
 SYMBOL = "BTCUSDT"
@@ -192,3 +202,63 @@ def test_unknown_status_is_reconciled_and_never_doubles() -> None:
     naive = unknown_status_world(naive=True)
     # The naive client resends under fresh ids: orders that did execute are placed again.
     assert len(naive.client.stats.accepted) > 10
+
+
+def _recording_client(pace_ns: int = 0) -> tuple[SimEnv, ResilientClient, list[tuple[int, object]]]:
+    env = SimEnv(T0, 5)
+    sent: list[tuple[int, object]] = []
+    client = ResilientClient(
+        env,
+        AGENT,
+        "key",
+        "10.0.0.1",
+        lambda request: sent.append((env.now - T0, request.body)),
+        env.streams.get("agent:jitter"),
+        pace_ns=pace_ns,
+    )
+    return env, client, sent
+
+
+def test_requests_held_during_a_pause_go_out_exits_and_cancels_first() -> None:
+    env, client, sent = _recording_client()
+    first = client.submit(SYMBOL, quote(0))
+    usage = Usage(0, 30, 30)
+    client.on_response(
+        GatewayReject(
+            T0,
+            1,
+            AGENT,
+            SYMBOL,
+            first,
+            Endpoint.PLACE,
+            429,
+            RejectReason.RATE_LIMIT,
+            usage,
+            retry_after_ns=NS_PER_S,
+        )
+    )
+    second = client.submit(SYMBOL, quote(1))
+    client.market(SYMBOL, Side.SELL, 5, reduce_only=True)
+    client.cancel(SYMBOL, "agent-0")
+    assert len(sent) == 1  # paused: nothing else left
+    env.run(T0 + 2 * NS_PER_S)
+    released = [(t, type(body).__name__) for t, body in sent[1:]]
+    assert released == [
+        (NS_PER_S, "Submit"),
+        (NS_PER_S, "Cancel"),
+        (NS_PER_S, "Submit"),
+        (NS_PER_S, "Submit"),
+    ]
+    exit_order, _, later, retried = (body for _, body in sent[1:])
+    assert isinstance(exit_order, Submit) and exit_order.request.reduce_only
+    assert isinstance(later, Submit) and later.request.client_id == second
+    # The retried order keeps its id (idempotent) and queues behind what was held before it.
+    assert isinstance(retried, Submit) and retried.request.client_id == first
+
+
+def test_paced_client_spaces_its_messages() -> None:
+    env, client, sent = _recording_client(pace_ns=100 * NS_PER_MS)
+    for i in range(3):
+        client.submit(SYMBOL, quote(i))
+    env.run(T0 + NS_PER_S)
+    assert [t for t, _ in sent] == [0, 100 * NS_PER_MS, 200 * NS_PER_MS]

@@ -12,11 +12,19 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from harness.agents.client import OrderClient
+from harness.agents.resilient_client import ResilientClient, RetryPolicy
 from harness.agents.strategy import BookUpdate, Context, Strategy, TradeUpdate
 from harness.sim.clock import SimEnv
 from harness.sim.latency import LinkLatencies, agent_links
+from harness.sim.network_faults import disconnects, faulty_links
 from harness.sim.scenario import AgentConfig
+from harness.venue.gateway import Body, GatewayReject
+from harness.venue.gateway_runtime import (
+    GatewayRuntime,
+    agent_connection,
+    agent_key,
+    ws_pace_ns,
+)
 from harness.venue.instruments import QUOTE_SCALE, Instrument
 from harness.venue.l2book import ASK, BID
 from harness.venue.orders import Event, Fill, Rejected
@@ -43,29 +51,50 @@ def usdt_units(amount: Decimal) -> int:
 
 
 class AgentRuntime:
+    """One agent: requests go up its order link to the gateway, whose answers and the venue's
+    events come down its response link to its client, which hands order events on here."""
+
     def __init__(
         self,
         env: SimEnv,
         venue: Venue,
+        gateway: GatewayRuntime,
         config: AgentConfig,
         latencies: LinkLatencies,
         instruments: Mapping[str, Instrument],
         end: int,
+        ip: str,
     ) -> None:
         self.env = env
         self.venue = venue
         self.name = config.name
         self.end = end
         self.strategy = load_strategy(config.strategy, config.params)
+        faults = gateway.config.faults
         self.links = agent_links(
             env,
             config.name,
-            latencies,
+            faulty_links(latencies, faults, config.name),
             market_data=self._on_market_data,
-            orders=venue.on_request,
-            responses=self._on_response,
+            orders=gateway.on_request,
+            responses=self._on_link_response,
         )
-        self.client = OrderClient(config.name, self.links.orders.send)
+        self.client = ResilientClient(
+            env,
+            config.name,
+            agent_key(config).key,
+            ip,
+            self.links.orders.send,
+            env.streams.get(f"client:{config.name}"),
+            RetryPolicy(naive=config.client == "naive"),
+            on_event=self._on_response,
+            on_give_up=self._on_give_up,
+            connection=agent_connection(config),
+            pace_ns=ws_pace_ns(gateway.config) if agent_connection(config) else 0,
+        )
+        gateway.connect(config.name, self.links.responses.send)
+        self._disconnects = disconnects(faults, config.name)
+        self._stale = False
         rng = env.streams.get(f"agent:{config.name}")
         self.ctx = Context(config.name, self.client, instruments, rng, self)
         venue.open_account(
@@ -91,6 +120,28 @@ class AgentRuntime:
         self.strategy.on_start(self.ctx)
         if not self.every_tick:
             self.env.process(self._conflated())
+        for down, up in self._disconnects:
+            if self.env.now <= down < self.end:
+                self.env.call_at(down, self._disconnected)
+            if self.env.now <= up < self.end:
+                self.env.call_at(up, self._reconnected)
+
+    # --- market-data disconnects ----------------------------------------------------------------
+    def _down(self, ts: int) -> bool:
+        """Whether the market-data link is down at `ts` (callers first check there are faults:
+        this runs for every trade and book update)."""
+        return any(down <= ts < up for down, up in self._disconnects)
+
+    def _disconnected(self) -> None:
+        if not self._stale:
+            self._stale = True
+            self.strategy.on_feed_status(self.ctx, True)
+
+    def _reconnected(self) -> None:
+        """Back up: the whole book goes out again, a fresh snapshot."""
+        for symbol in self._dirty:
+            self._dirty[symbol] = True
+        self._publish()
 
     # --- feed ----------------------------------------------------------------------------------
     def _book_listener(self, symbol: str) -> Any:
@@ -110,7 +161,8 @@ class AgentRuntime:
         send = self.links.market_data.send
 
         def traded(ts: int, price: int, qty: int, side: int) -> None:
-            send(TradeUpdate(ts, symbol, price, qty, side), at=ts)
+            if not (self._disconnects and self._down(ts)):
+                send(TradeUpdate(ts, symbol, price, qty, side), at=ts)
 
         return traded
 
@@ -120,6 +172,8 @@ class AgentRuntime:
 
     def _publish(self) -> None:
         now = self.env.now
+        if self._disconnects and self._down(now):
+            return
         for symbol, dirty in self._dirty.items():
             if dirty:
                 self._dirty[symbol] = False
@@ -131,12 +185,23 @@ class AgentRuntime:
             self._publish()
 
     def _on_market_data(self, message: BookUpdate | TradeUpdate) -> None:
+        if self._disconnects and self._down(self.env.now):
+            return  # in flight when the link dropped
+        if self._stale and isinstance(message, BookUpdate):
+            self._stale = False
+            self.strategy.on_feed_status(self.ctx, False)
         if isinstance(message, BookUpdate):
             self.strategy.on_book(self.ctx, message)
         else:
             self.strategy.on_trade(self.ctx, message)
 
     # --- responses and timers ------------------------------------------------------------------
+    def _on_link_response(self, message: Any) -> None:
+        self.client.on_response(message)
+
+    def _on_give_up(self, body: Body, reject: GatewayReject) -> None:
+        self.strategy.on_throttled(self.ctx, reject)
+
     def _on_response(self, event: Event) -> None:
         if isinstance(event, Fill):
             self.fills += 1

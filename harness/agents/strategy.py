@@ -17,6 +17,7 @@ from harness.venue.orders import Fill, OrderEvent, Rejected
 
 if TYPE_CHECKING:
     from harness.agents.client import OrderClient
+    from harness.venue.gateway import GatewayReject
     from harness.venue.instruments import Instrument
 
 
@@ -105,3 +106,12 @@ class Strategy:
 
     def on_timer(self, ctx: Context, name: str) -> None:
         """A timer set with `ctx.set_timer` fired."""
+
+    def on_throttled(self, ctx: Context, reject: GatewayReject) -> None:
+        """The client gave up on a request the gateway refused (rate limit, ban, overload, key
+        or IP): it never reached the engine. `reject.client_id` names the order, if any. After
+        an UNKNOWN_STATUS the order may still have executed; its events come if it did."""
+
+    def on_feed_status(self, ctx: Context, stale: bool) -> None:
+        """The market-data link dropped (`stale`: the last book seen is out of date and nothing
+        arrives) or is back (the book update that follows is a fresh full one)."""

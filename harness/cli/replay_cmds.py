@@ -94,5 +94,17 @@ def replay(ctx: Ctx, scenario_path: Path, out: Path | None, db: Path | None) -> 
         click.echo("  " + real_liquidations.describe(summary["real_liquidations"]))
     for line in summary_lines(summary["risk"]):
         click.echo(line)
+    throttling = summary["throttling"]
+    for name, figures in throttling.get("agents", {}).items():
+        cost = figures["cost_vs_unthrottled_units"]
+        refused = [r for r in figures["rejected"] if not r.startswith("engine:")]
+        if refused or cost is not None:
+            shown = "" if cost is None else f", cost vs unthrottled {cost / 1e8:,.2f} USDT"
+            click.echo(
+                f"  {name} ({figures['client']} client): {figures['sent']} requests, "
+                f"{figures['delivered']} reached the engine, banned "
+                f"{figures['banned_ns'] / 1e9:,.0f} s, {figures['missed_exit_count']} missed "
+                f"exits{shown}"
+            )
     click.echo(f"  wrote {target}/: journal.parquet, summary.json, {', '.join(written)}")
     click.echo(f"fingerprint: {result.fingerprint}")

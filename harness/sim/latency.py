@@ -153,7 +153,52 @@ class Scheduled:
         return sample
 
 
-LatencyModel = Constant | LogNormal | Quantiles | Scheduled
+@dataclass(frozen=True)
+class Loss:
+    """During [start_ns, end_ns) of send time, a `share` of the messages is lost on the wire and
+    sent again `retransmit_ns` later (a retransmit timeout); the link keeps them in order, so the
+    messages behind a lost one wait for it, as on a TCP stream."""
+
+    start_ns: int
+    end_ns: int
+    share: Fraction
+    retransmit_ns: int
+
+    def __post_init__(self) -> None:
+        if self.end_ns <= self.start_ns:
+            raise ValueError(f"loss ends at {self.end_ns}, not after its start {self.start_ns}")
+        if not 0 <= self.share <= 1 or self.retransmit_ns < 1:
+            raise ValueError("a loss needs 0 <= share <= 1 and retransmit_ns >= 1")
+
+
+@dataclass(frozen=True)
+class Lossy:
+    """A model whose messages may be lost inside time windows; the draws come from a child of
+    the link's stream, so the delays of the base model are the same as without losses."""
+
+    base: BaseModel | Scheduled
+    losses: tuple[Loss, ...]
+
+    def sampler(self, rng: np.random.Generator) -> Sampler:
+        draws = rng.spawn(1)[0]
+        base = self.base.sampler(rng)
+        losses = tuple((w.start_ns, w.end_ns, w.share, w.retransmit_ns) for w in self.losses)
+
+        def sample(now: int) -> int:
+            delay = base(now)
+            for start, end, share, retransmit in losses:
+                if start <= now < end:
+                    # An exact integer draw per try: lost again with the same share.
+                    while int(draws.integers(share.denominator)) < share.numerator:
+                        delay += retransmit
+                        if share == 1:
+                            break
+            return delay
+
+        return sample
+
+
+LatencyModel = Constant | LogNormal | Quantiles | Scheduled | Lossy
 
 
 @dataclass(frozen=True)

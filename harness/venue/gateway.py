@@ -9,11 +9,15 @@ client picks to match answers) and leaves as outcomes the caller schedules on th
   `GatewayReject`, or a `QueryResult` for a `Query`.
 
 Checks, first failure wins (nothing after it is counted or queued):
+0. a request over a websocket connection within the connection's message limit (else the
+   connection closes: WS_DISCONNECTED, code 1008, with the time until it is back; see `ws_limit`);
 1. the key exists (401 UNKNOWN_KEY), the source IP is on the key's allow-list (403
    IP_NOT_ALLOWED), the request names the key's own account (403 ACCOUNT_MISMATCH), the key's
    scopes allow the endpoint (403 SCOPE: trading needs TRADE, queries READ; withdrawals are
    outside the sim, no key can hold that scope, so every withdrawal is refused), the symbol is
-   listed (400 UNKNOWN_SYMBOL);
+   listed (400 UNKNOWN_SYMBOL), an order's client id has not reached the engine before (400
+   DUPLICATE_CLIENT_ID: the engine only refuses duplicates among open orders, so without this a
+   resent order that had already filled would execute twice);
 2. rate limits with the limits in force now (429 RATE_LIMIT with Retry-After, 418 IP_BANNED);
 3. the symbol's engine queue (503 OVERLOADED: refused, certainly not executed; 503
    UNKNOWN_STATUS: timed out, may still execute; see `engine_queue`).
@@ -36,13 +40,16 @@ from typing import Final, NamedTuple, Protocol
 
 from harness.journal import REQUEST_THROTTLED, Value
 from harness.venue.engine_queue import Admitted, EngineQueue, Kind, Overloaded
-from harness.venue.rate_limits import BANNED, Endpoint, Limits, RateLimiter
+from harness.venue.rate_limits import BANNED, OK, Endpoint, Limits, RateLimiter
 from harness.venue.requests import Amend, Cancel, CancelAll, Submit, VenueRequest
+from harness.venue.ws_limit import ConnectionLimit
 
 UNAUTHORIZED: Final = 401
 FORBIDDEN: Final = 403
 BAD_REQUEST: Final = 400
 UNAVAILABLE: Final = 503
+WS_POLICY_CLOSE: Final = 1008
+"""The websocket close code for a policy violation (too many messages)."""
 
 
 class Scope(StrEnum):
@@ -90,14 +97,18 @@ class ApiRequest:
     ip: str
     request_id: int
     body: Body
+    connection: str = ""
+    """The websocket connection it came over; "" for REST."""
 
 
 class RejectReason(StrEnum):
+    WS_DISCONNECTED = "WS_DISCONNECTED"
     UNKNOWN_KEY = "UNKNOWN_KEY"
     IP_NOT_ALLOWED = "IP_NOT_ALLOWED"
     ACCOUNT_MISMATCH = "ACCOUNT_MISMATCH"
     SCOPE = "SCOPE"
     UNKNOWN_SYMBOL = "UNKNOWN_SYMBOL"
+    DUPLICATE_CLIENT_ID = "DUPLICATE_CLIENT_ID"
     RATE_LIMIT = "RATE_LIMIT"
     IP_BANNED = "IP_BANNED"
     OVERLOADED = "OVERLOADED"
@@ -147,7 +158,26 @@ class QueryResult:
     found: bool
 
 
-Response = GatewayReject | QueryResult
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Status 200: the request reached the engine at `ts` after `queue_delay_ns` in its queue;
+    the counters are those the gateway counted when it let the request through. The engine's own
+    answers (accepted, rejected, fills) follow on the same link."""
+
+    ts: int
+    request_id: int
+    account: str
+    symbol: str
+    client_id: str
+    usage: Usage
+    queue_delay_ns: int
+
+    @property
+    def status(self) -> int:
+        return OK
+
+
+Response = GatewayReject | QueryResult | Delivered
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +258,10 @@ class Gateway:
         *,
         limits: LimitSource | None = None,
         record: RecordSink | None = None,
+        ws_limit: ConnectionLimit | None = None,
     ) -> None:
         self.keys = {k.key: k for k in keys}
+        self.ws_limit = ws_limit
         self.limiter = limiter
         self.queues = dict(queues)
         self.limit_source = limits
@@ -241,6 +273,15 @@ class Gateway:
         """Decide one request arriving at `now`; see the module docstring for the order."""
         body = request.body
         endpoint, kind, scope = _classify(body)
+        if request.connection and self.ws_limit is not None:
+            closed_ns = self.ws_limit.check(request.connection, now)
+            if closed_ns:
+                reason = RejectReason.WS_DISCONNECTED
+                return [
+                    self._reject(
+                        request, endpoint, now, WS_POLICY_CLOSE, reason, retry_after_ns=closed_ns
+                    )
+                ]
         key = self.keys.get(request.key)
         if key is None:
             return [self._reject(request, endpoint, now, UNAUTHORIZED, RejectReason.UNKNOWN_KEY)]
@@ -253,6 +294,9 @@ class Gateway:
         queue = self.queues.get(body.symbol)
         if queue is None:
             return [self._reject(request, endpoint, now, BAD_REQUEST, RejectReason.UNKNOWN_SYMBOL)]
+        if isinstance(body, Submit) and self._reached_before(body):
+            reason = RejectReason.DUPLICATE_CLIENT_ID
+            return [self._reject(request, endpoint, now, BAD_REQUEST, reason)]
         depth = queue.depth(now)
         source = self.limit_source
         limits = None
@@ -330,6 +374,10 @@ class Gateway:
                 self._reached[reached] = completion
             outcomes.append(Forward(body, completion, request.request_id, usage, delay))
         return outcomes
+
+    def _reached_before(self, body: Submit) -> bool:
+        client_id = body.request.client_id
+        return bool(client_id) and (body.symbol, body.request.account, client_id) in self._reached
 
     def _reject(
         self,

@@ -17,7 +17,9 @@ combine:
 first, from the base) hands a `limits_changed` record to the sink, stamped `now`: the journal is
 in time order, so a step is journaled when the first request after it is decided, with
 `since_ns` naming the step's time; a caller wanting the record at the step itself calls
-`limits(at)` from a timer.
+`limits(at)` from a timer (a run does). The record also carries the inputs at that moment, the
+deepest queue (`queue_depth`) and the highest realized volatility in millionths
+(`volatility_e6`), so the journal says why the limits changed.
 """
 
 from __future__ import annotations
@@ -26,13 +28,11 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Final
+from math import isqrt
 
-from harness.journal import Value
+from harness.journal import LIMITS_CHANGED, Value
 from harness.venue.gateway import RecordSink, ThrottleRecord
 from harness.venue.rate_limits import Limits
-
-LIMITS_CHANGED: Final = "limits_changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +136,7 @@ class TighteningSchedule:
             if self._active(rule, marks, now):
                 factor *= rule.factor
                 causes.append("volatility" if isinstance(rule, VolatilityRule) else "queue_depth")
-        limits = Limits(
-            _scaled(base.weight_1m, factor),
-            _scaled(base.orders_10s, factor),
-            _scaled(base.orders_1m, factor),
-        )
+        limits = scaled(base, factor)
         if limits != self._current:
             self._current = limits
             if self._record is not None:
@@ -150,11 +146,22 @@ class TighteningSchedule:
                     "factor_num": factor.numerator,
                     "orders_10s": limits.orders_10s,
                     "orders_1m": limits.orders_1m,
+                    "queue_depth": max(self._depths.values(), default=0),
                     "since_ns": since,
+                    "volatility_e6": self._volatility_e6(),
                     "weight_1m": limits.weight_1m,
                 }
                 self._record(ThrottleRecord(now, LIMITS_CHANGED, "", "", fields))
         return limits
+
+    def _volatility_e6(self) -> int:
+        """The highest realized volatility the rules see, in millionths, rounded down: the
+        input the journal shows next to a change (0 without volatility rules)."""
+        worst = Fraction(0)
+        for marks in self._marks:
+            for state in marks.values():
+                worst = max(worst, state.total)
+        return isqrt(worst.numerator * 10**12 // worst.denominator)
 
     def _active(self, rule: Rule, marks: dict[str, _Marks], now: int) -> bool:
         if isinstance(rule, QueueDepthRule):
@@ -167,5 +174,10 @@ class TighteningSchedule:
         return active
 
 
-def _scaled(value: int, factor: Fraction) -> int:
-    return max(1, value * factor.numerator // factor.denominator)
+def scaled(limits: Limits, factor: Fraction) -> Limits:
+    """Each limit times `factor`, rounded down, never below 1."""
+
+    def scale(value: int) -> int:
+        return max(1, value * factor.numerator // factor.denominator)
+
+    return Limits(scale(limits.weight_1m), scale(limits.orders_10s), scale(limits.orders_1m))

@@ -35,6 +35,7 @@ from harness.venue.rate_limits import (
     RateLimitSettings,
 )
 from harness.venue.requests import Cancel, Submit
+from harness.venue.ws_limit import ConnectionLimit
 
 T0 = 1_723_161_600 * NS_PER_S
 MS = 1_000_000
@@ -268,3 +269,38 @@ def test_records_go_into_the_journal() -> None:
         journal.append(record.ts, record.kind, record.account, record.symbol, **record.fields)
     assert len(journal) == 2
     assert [r.fields["reason"] for r in journal.records()] == ["RATE_LIMIT", "IP_NOT_ALLOWED"]
+
+
+def test_an_order_id_that_reached_the_engine_is_never_forwarded_again() -> None:
+    records: list[ThrottleRecord] = []
+    gw = make_gateway(records=records)
+    (first,) = send(gw, order("c1"), T0)
+    assert isinstance(first, Forward)
+    # Long after: the market order filled and closed, so the engine would take the id again.
+    answer = rejected(send(gw, order("c1"), T0 + 60 * NS_PER_S))
+    assert (answer.status, answer.reason) == (400, RejectReason.DUPLICATE_CLIENT_ID)
+    assert [r.fields["reason"] for r in records] == ["DUPLICATE_CLIENT_ID"]
+    # The record is per account: another account may use the same id.
+    (other,) = send(gw, order("c1", account="other"), T0, key="k-other")
+    assert isinstance(other, Forward)
+
+
+def test_a_websocket_connection_over_its_message_limit_is_closed() -> None:
+    records: list[ThrottleRecord] = []
+    gw = make_gateway(records=records)
+    gw.ws_limit = ConnectionLimit(10, NS_PER_S)
+
+    def over_ws(i: int, now: int) -> list[Outcome]:
+        return gw.on_request(ApiRequest("k-trader", "10.0.0.1", i, order(f"w{i}"), "ws:t"), now)
+
+    assert all(isinstance(over_ws(i, T0 + i * MS)[0], Forward) for i in range(10))
+    answer = rejected(over_ws(10, T0 + 10 * MS))
+    assert (answer.status, answer.reason, answer.retry_after_ns) == (
+        1008,
+        RejectReason.WS_DISCONNECTED,
+        NS_PER_S,
+    )
+    assert records[-1].fields["reason"] == "WS_DISCONNECTED"
+    # REST requests of the same key are not affected.
+    assert isinstance(send(gw, order("rest"), T0 + 11 * MS)[0], Forward)
+    assert isinstance(over_ws(11, T0 + 10 * MS + NS_PER_S)[0], Forward)

@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import pytest
 
+from harness.journal import LIMITS_CHANGED
 from harness.sim.clock import NS_PER_S, parse_instant
 from harness.sim.rng import make_stream
 from harness.venue.engine_queue import EngineQueue, QueueSettings
@@ -14,7 +15,6 @@ from harness.venue.orders import OrderRequest, Side
 from harness.venue.rate_limits import Limits, RateLimiter
 from harness.venue.requests import Submit
 from harness.venue.tightening import (
-    LIMITS_CHANGED,
     QueueDepthRule,
     Step,
     TighteningSchedule,
@@ -58,6 +58,8 @@ def test_volatility_rule_tightens_until_volatility_falls_back() -> None:
     assert schedule.limits(T0 + 6 * NS_PER_S) == Limits(240, 30, 120)
     assert records[-1].fields["cause"] == "volatility"
     assert records[-1].fields["factor_den"] == 10
+    # The input at that moment: sqrt(0.01^2 + four 1-tick returns^2) = 0.0100000006 -> 10000.
+    assert records[-1].fields["volatility_e6"] == 10_000
     # The shock leaves the 10 s window: limits come back without another mark.
     assert schedule.limits(T0 + 16 * NS_PER_S - 1) == Limits(240, 30, 120)
     assert schedule.limits(T0 + 16 * NS_PER_S) == BASE
@@ -100,6 +102,7 @@ def test_gateway_uses_the_schedule_and_reports_queue_depth() -> None:
     kinds = [r.kind for r in records]
     assert kinds[0] == LIMITS_CHANGED
     assert records[0].fields["cause"] == "queue_depth"
+    assert records[0].fields["queue_depth"] == 2  # the input that tripped it
     assert kinds[1:] == ["request_throttled"] * 10
 
 

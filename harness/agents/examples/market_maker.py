@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.agents.strategy import BookUpdate, Context, Strategy
+from harness.venue.gateway import GatewayReject
 from harness.venue.orders import Fill, OrderEvent, Rejected, Side
 
 
@@ -54,6 +55,11 @@ class PostOnlyMarketMaker(Strategy):
             self._forget(event.client_id)
 
     def on_reject(self, ctx: Context, reject: Rejected) -> None:
+        self.rejects += 1
+        self._forget(reject.client_id)
+
+    def on_throttled(self, ctx: Context, reject: GatewayReject) -> None:
+        """A quote the client gave up on is not live: quote that side again."""
         self.rejects += 1
         self._forget(reject.client_id)
 
