@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from harness.agents.runtime import AgentRuntime, usdt_units
-from harness.data.store import connect
+from harness.data.export import open_read_only
 from harness.journal import Journal
 from harness.sim.clock import SimEnv, iso
 from harness.sim.scenario import Scenario
@@ -99,7 +99,7 @@ def run_scenario(
     store = db if db is not None else scenario.data.db
     if not Path(store).exists():
         raise ReplayError(f"no tick store at {store}; run `harness ingest` first")
-    con = connect(store, read_only=True)
+    con = open_read_only(store)  # a store file or an exported Parquet folder
     try:
         return _run(con, scenario, on_progress)
     finally:

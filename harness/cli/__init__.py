@@ -10,7 +10,9 @@ from harness.cli.book_cmds import book
 from harness.cli.calc_cmds import calc
 from harness.cli.context import Ctx
 from harness.cli.data_cmds import data, ingest
+from harness.cli.export_cmds import data_export, data_import
 from harness.cli.replay_cmds import replay
+from harness.cli.sweep_cmds import sweep
 from harness.data.store import ENV_DB, default_db_path
 
 
@@ -40,3 +42,6 @@ main.add_command(data)
 main.add_command(book)
 main.add_command(replay)
 main.add_command(calc)
+main.add_command(sweep)
+data.add_command(data_export)
+data.add_command(data_import)
