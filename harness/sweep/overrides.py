@@ -33,9 +33,9 @@ def set_key(table: dict[str, Any], key: str, value: Any) -> None:
     for step, following in zip(steps, [*steps[1:], None], strict=True):
         here = f"{walked}[{step}]" if isinstance(step, int) else _dotted(walked, step)
         if following is None:
-            _assign(node, step, value, here)
+            _assign(node, step, value, here, walked)
             return
-        node = _descend(node, step, following, here)
+        node = _descend(node, step, following, here, walked)
         walked = here
 
 
@@ -43,15 +43,15 @@ def _dotted(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def _descend(node: Any, step: str | int, following: str | int, here: str) -> Any:
+def _descend(node: Any, step: str | int, following: str | int, here: str, parent: str) -> Any:
     if isinstance(step, int):
         if not isinstance(node, list):
-            raise SettingError(here, "is not a list")
+            raise SettingError(parent, "is not a list")
         if step >= len(node):
             raise SettingError(here, f"index out of range (the list has {len(node)} item(s))")
         return node[step]
     if not isinstance(node, dict):
-        raise SettingError(here, "is not a table")
+        raise SettingError(parent, "is not a table")
     if step not in node:
         if isinstance(following, int):
             raise SettingError(here, "missing (a list must exist before indexing it)")
@@ -59,15 +59,17 @@ def _descend(node: Any, step: str | int, following: str | int, here: str) -> Any
     return node[step]
 
 
-def _assign(node: Any, step: str | int, value: Any, here: str) -> None:
+def _assign(node: Any, step: str | int, value: Any, here: str, parent: str) -> None:
     if isinstance(step, int):
-        if not isinstance(node, list) or step >= len(node):
-            raise SettingError(here, "index out of range")
+        if not isinstance(node, list):
+            raise SettingError(parent, "is not a list")
+        if step >= len(node):
+            raise SettingError(here, f"index out of range (the list has {len(node)} item(s))")
         node[step] = value
     elif isinstance(node, dict):
         node[step] = value
     else:
-        raise SettingError(here, "is not a table")
+        raise SettingError(parent, "is not a table")
 
 
 def build_scenario(
