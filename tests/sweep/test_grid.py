@@ -99,11 +99,11 @@ def test_set_key_creates_tables_and_indexes_lists() -> None:
     }
     with pytest.raises(SettingError, match=r"agents\[2\].*out of range \(the list has 2"):
         set_key(table, "agents[2].leverage", 3)
-    with pytest.raises(SettingError, match="gateway.tightening: missing"):
+    with pytest.raises(SettingError, match=r"gateway\.tightening: missing"):
         set_key(table, "gateway.tightening[0].factor", 5)
-    with pytest.raises(SettingError, match="liquidation.clearance_fee: is not a table"):
+    with pytest.raises(SettingError, match=r"liquidation\.clearance_fee: is not a table"):
         set_key(table, "liquidation.clearance_fee.x", 1)
-    with pytest.raises(SettingError, match="liquidation.clearance_fee: is not a table"):
+    with pytest.raises(SettingError, match=r"liquidation\.clearance_fee: is not a table"):
         set_key(table, "liquidation.clearance_fee.x.y", 1)
     with pytest.raises(SettingError, match="liquidation: is not a list"):
         set_key(table, "liquidation[0]", 1)

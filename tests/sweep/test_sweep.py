@@ -33,7 +33,9 @@ def one_worker(capture_db: Path, tmp_path_factory: pytest.TempPathFactory) -> pl
     return _table(folder / "out")
 
 
-def test_one_worker_table_matches_direct_replays(one_worker: pl.DataFrame, capture_db: Path) -> None:
+def test_one_worker_table_matches_direct_replays(
+    one_worker: pl.DataFrame, capture_db: Path
+) -> None:
     from tests.sweep.conftest import base_text
 
     assert one_worker["status"].to_list() == ["ok"] * 4
@@ -43,7 +45,9 @@ def test_one_worker_table_matches_direct_replays(one_worker: pl.DataFrame, captu
     fingerprints = one_worker["fingerprint"].to_list()
     assert len(set(fingerprints)) == 4  # both the setting and the seed change the run
     text = base_text(capture_db)
-    direct = run_scenario(build_scenario(text, "base.toml", (("venue.replenishment", "decay"),), 12))
+    direct = run_scenario(
+        build_scenario(text, "base.toml", (("venue.replenishment", "decay"),), 12)
+    )
     assert fingerprints[3] == direct.fingerprint
     assert one_worker["liquidations"].to_list() == [0, 0, 0, 0]
     assert one_worker["insurance_drawdown_units"].null_count() == 4  # not in the summary yet
@@ -122,8 +126,10 @@ def test_cli_sweep(base_scenario: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = runner.invoke(
         main,
-        ["sweep", str(base_scenario), "--grid", "liquidation.insurance_fund=1000,2000"]
-        + ["--out", str(out), "--workers", "2", "--chart", "liquidations"],
+        [
+            *("sweep", str(base_scenario), "--grid", "liquidation.insurance_fund=1000,2000"),
+            *("--out", str(out), "--workers", "2", "--chart", "liquidations"),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "2 run(s): 2 ok, 0 failed" in result.output
