@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,9 @@ def test_line_chart_is_valid_svg_with_one_line_per_series() -> None:
     assert len(root.findall(f"{ns}circle")) == 4
     texts = [t.text for t in root.iter(f"{ns}text")]
     assert "b<c" in texts and "0.005" in texts and "liquidations by fee" in texts
+
+
+def test_scale_out_doc_lists_every_figure_with_its_path() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "scale-out.md").read_text()
+    for figure in FIGURES:
+        assert f"| `{figure.column}` | `{figure.path}` |" in doc
