@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
@@ -14,6 +15,8 @@ from harness.data.store import connect
 from harness.replay import run_scenario
 from harness.sim.clock import parse_instant
 from harness.sim.scenario import loads_scenario
+from harness.sweep.grid import parse_axis
+from harness.sweep.sweep import run_sweep
 from tests.sweep.conftest import END, START, base_text
 
 
@@ -49,6 +52,14 @@ def test_export_import_round_trip_gives_the_store_fingerprint(
 
     with pytest.raises(ExportError, match="already holds 1 ingest"):
         import_export(folder, imported_db)
+
+    # Two workers reading the one folder at once, as workers on other machines would.
+    base = tmp_path / "base.toml"
+    base.write_text(text, encoding="utf-8")
+    axis = parse_axis("liquidation.per_second=10,20")
+    run_sweep(base, [axis], tmp_path / "sweep", db=folder, workers=2)
+    swept = pl.read_parquet(tmp_path / "sweep" / "results.parquet")
+    assert swept["fingerprint"].to_list() == [store, store]  # no liquidations: rate is moot
 
 
 def test_export_refuses_an_empty_window_and_folders_need_a_manifest(
