@@ -50,11 +50,26 @@ class _ProgressLine:
     metavar="KEY=V1,V2,...",
     help="A setting and its values (TOML values: 0.005, '\"decay\"', true); repeat for more keys.",
 )
-@click.option("--seeds", type=int, default=1, show_default=True, help="Seeds per combination.")
 @click.option(
-    "--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder."
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Seeds per combination: the scenario's seed and the ones after it.",
 )
-@click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for results.parquet and index.html.",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default="local",
+    show_default=True,
+    help="local: a process pool on this machine; ray: Ray tasks (needs the [ray] extra).",
+)
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel runs (default: CPUs).")
 @click.option("--ray-address", help="Ray cluster to join (default: start a local instance).")
 @click.option("--resume", is_flag=True, help="Skip runs already in OUT/results.parquet.")

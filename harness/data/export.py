@@ -124,12 +124,16 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 def open_read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
     """A store to read: a DuckDB file (opened read-only) or an export folder (views over it)."""
     target = Path(path)
-    if not target.is_dir():
-        return connect(target, read_only=True)
-    read_manifest(target)
-    con = duckdb.connect(":memory:")
-    for table in DDL:
-        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_quote(target, table)})")
+    if target.is_dir():
+        read_manifest(target)
+        con = duckdb.connect(":memory:")
+        for table in DDL:
+            source = _quote(target, table)
+            con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({source})")
+    else:
+        con = connect(target, read_only=True)
+    # DuckDB draws a progress bar on stdout for slow queries: noise from parallel sweep workers.
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
