@@ -1,9 +1,9 @@
 """Where a sweep's runs execute: a local process pool or Ray tasks. Results never depend on it.
 
-Locally every run gets a fresh process (`max_tasks_per_child=1`), so no state of one run (a
-module-level cache, a leaked SimPy process) can reach the next; the pool starts processes from a
-forkserver that has imported the harness but never opened a DuckDB connection, so starting a run
-costs a fork and no connection is ever shared across fork. Ray workers are reused between tasks
+Locally every run gets a fresh process, so no state of one run (a module-level cache, a leaked
+SimPy process) can reach the next. Processes are started from a forkserver that has imported the
+harness but never opened a DuckDB connection: starting a run costs a fork, and no connection is
+ever shared across fork. Ray workers are reused between tasks
 (a fresh Ray worker costs a full interpreter start and import, ~1-2 s): a run builds all of its
 state from its spec and the same fingerprints on both executors (tested) show nothing leaks.
 Results are handed to `on_result` as runs finish; the caller orders them.
@@ -14,7 +14,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from harness.sweep.grid import RunSpec
@@ -34,21 +35,37 @@ def default_workers() -> int:
 
 
 def run_local(runs: Sequence[RunSpec], workers: int, on_result: OnResult) -> None:
-    if not runs:
-        return
+    """At most `workers` runs at once, each in its own process; a process that dies (killed,
+    out of memory, a crash in native code) fails its own run only."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["harness.sweep.worker"])
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(runs)), mp_context=context, max_tasks_per_child=1
-    ) as pool:
-        futures = {pool.submit(execute, spec): spec for spec in runs}
-        for future in as_completed(futures):
-            spec = futures[future]
+    waiting = list(reversed(runs))
+    running: dict[Connection, tuple[BaseProcess, RunSpec]] = {}
+    while waiting or running:
+        while waiting and len(running) < workers:
+            spec = waiting.pop()
+            reader, writer = context.Pipe(duplex=False)
+            process = context.Process(target=_child, args=(spec, writer), daemon=True)
+            process.start()
+            writer.close()  # the child holds the only writer: its exit means end of file here
+            running[reader] = (process, spec)
+        for ready in wait(list(running)):
+            assert isinstance(ready, Connection)
+            finished, spec = running.pop(ready)
             try:
-                row = future.result()
-            except Exception as error:  # the worker process died (killed, out of memory)
-                row = failed_row(spec, f"worker process died: {error!r}")
+                row: dict[str, Any] | None = ready.recv()
+            except EOFError:
+                row = None
+            ready.close()
+            finished.join()
+            if row is None:
+                row = failed_row(spec, f"worker process died (exit code {finished.exitcode})")
             on_result(row)
+
+
+def _child(spec: RunSpec, writer: Connection) -> None:
+    writer.send(execute(spec))
+    writer.close()
 
 
 def run_ray(

@@ -136,3 +136,14 @@ def test_cli_sweep(base_scenario: Path, tmp_path: Path) -> None:
     assert (out / "index.html").exists()
     bad = runner.invoke(main, ["sweep", str(base_scenario), "--grid", "x=decay", "--out", "o"])
     assert bad.exit_code == 2 and "not TOML values" in bad.output
+
+
+def test_a_dying_process_fails_only_its_own_run(base_scenario: Path, tmp_path: Path) -> None:
+    maker = '"harness.agents.examples.market_maker:PostOnlyMarketMaker"'
+    crash, recorder = '"tests.sweep.crashing:ExitProcess"', '"tests.strategies:Recorder"'
+    axis = parse_axis(f"agents[0].strategy={maker},{crash},{recorder}")
+    outcome = run_sweep(base_scenario, [axis], tmp_path, seeds=1, workers=2)
+    assert (outcome.ok, outcome.failed) == (2, 1)
+    table = _table(tmp_path)
+    assert table["status"].to_list() == ["ok", "failed", "ok"]
+    assert table["error"][1] == "worker process died (exit code 3)"
