@@ -10,9 +10,10 @@ DEMO_DB := data/demo.duckdb
 install: $(STAMP)
 
 # Rebuilt only when the pins or the package metadata change, so a second `make test` is quick.
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-ray.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-ray.lock
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 

@@ -18,6 +18,7 @@ SUITES = (
     "journal_append",
     "replay",
     "risk",
+    "sweep",
 )
 
 

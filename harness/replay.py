@@ -15,7 +15,7 @@ import duckdb
 
 from harness.agents.runtime import AgentRuntime, usdt_units
 from harness.agents.throttling_report import ThrottlingRun, compare_unthrottled, unthrottled
-from harness.data.store import connect
+from harness.data.export import open_read_only
 from harness.journal import Journal
 from harness.report import real_liquidations, write_outputs
 from harness.risk.attach import attach_risk
@@ -112,7 +112,7 @@ def run_scenario(
     store = db if db is not None else scenario.data.db
     if not Path(store).exists():
         raise ReplayError(f"no tick store at {store}; run `harness ingest` first")
-    con = connect(store, read_only=True)
+    con = open_read_only(store)  # a store file or an exported Parquet folder
     try:
         result = _run(con, scenario, on_progress)
         if scenario.gateway.compare_unthrottled and result.throttling is not None:

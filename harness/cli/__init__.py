@@ -10,8 +10,10 @@ from harness.cli.book_cmds import book
 from harness.cli.calc_cmds import calc
 from harness.cli.context import Ctx
 from harness.cli.data_cmds import data, ingest
+from harness.cli.export_cmds import data_export, data_import
 from harness.cli.replay_cmds import replay
 from harness.cli.report_cmds import diff, report, runs
+from harness.cli.sweep_cmds import sweep
 from harness.cli.synth_cmds import synth
 from harness.data.store import ENV_DB, default_db_path
 
@@ -46,3 +48,6 @@ main.add_command(diff)
 main.add_command(runs)
 main.add_command(report)
 main.add_command(synth)
+main.add_command(sweep)
+data.add_command(data_export)
+data.add_command(data_import)
