@@ -20,6 +20,7 @@ from harness.sim.clock import SimEnv, iso
 from harness.sim.scenario import Scenario
 from harness.sim.tape import Scale, Tape, TapeStats
 from harness.venue.adl import AdlMethod
+from harness.venue.guardrail_gate import guardrail_settings
 from harness.venue.setup import build_instruments, engine_config
 from harness.venue.venue import Venue, VenueSettings
 
@@ -113,7 +114,11 @@ def _run(
 ) -> RunResult:
     start, end = _window(con, scenario)
     try:
-        instruments = build_instruments(scenario.data.symbols, scenario.venue.instruments)
+        guards = scenario.guardrails
+        instruments = build_instruments(
+            scenario.data.symbols, scenario.venue.instruments, guards.price_band
+        )
+        guardrails = guardrail_settings(guards, scenario.data.symbols)
     except ValueError as exc:
         raise ReplayError(str(exc)) from None
     env = SimEnv(start, scenario.seed)
@@ -129,6 +134,7 @@ def _run(
         insurance_fund_units=usdt_units(liquidation.insurance_fund),
         warning_levels=tuple(Fraction(level) for level in liquidation.warning_levels),
         adl_method=AdlMethod(liquidation.adl_ranking),
+        guardrails=guardrails,
     )
     venue = Venue(
         env, journal, instruments, settings, lambda inst: engine_config(scenario.venue, inst)

@@ -766,6 +766,72 @@ class LiquidationConfig:
 
 
 @config
+class ScheduledChangeConfig:
+    at: int = required(Instant(), "When the change applies (on the first mark sample from then).")
+    symbol: str = required(Text(SYMBOL_PATTERN, "symbol"), "Symbol whose brackets change.")
+    brackets: str | None = setting(
+        Text(rf"{NAME_PATTERN}|.+\.toml", "bracket table name or .toml file"),
+        "New leverage bracket table (as venue.instruments.<SYMBOL>.brackets).",
+        default=None,
+        default_doc="unchanged",
+    )
+    max_leverage: int | None = setting(
+        Integer(minimum=1),
+        "Cut every tier's max leverage to this (applied after `brackets`).",
+        default=None,
+        default_doc="unchanged",
+    )
+
+
+@config
+class GuardrailsConfig:
+    price_band: Decimal | None = setting(
+        DecimalNumber(Decimal(0), Decimal(1), open_min=True, open_max=True),
+        "price_band: limit orders further than this fraction from the mark are rejected; "
+        "venue.instruments.<SYMBOL>.price_band wins for its symbol.",
+        default=None,
+        default_doc=_INSTRUMENTS,
+    )
+    max_position: str = setting(
+        Choice("on", "off"),
+        "max_position: refuse orders taking a position past its bracket cap at its leverage.",
+        default="on",
+    )
+    circuit_breaker_move: Decimal | None = setting(
+        DecimalNumber(Decimal(0), Decimal(1), open_min=True, open_max=True),
+        "circuit_breaker: halt a symbol when its mark moves more than this fraction within "
+        "circuit_breaker_window_ms.",
+        default=None,
+        default_doc="off",
+    )
+    circuit_breaker_window_ns: int = setting(
+        Duration(positive=True),
+        "Look-back window of the circuit breaker.",
+        default=60 * NS_PER_S,
+        key="circuit_breaker_window_ms",
+    )
+    circuit_breaker_halt_ns: int = setting(
+        Duration(positive=True),
+        "How long a tripped symbol stays halted (no order entry, triggers or liquidations).",
+        default=60 * NS_PER_S,
+        key="circuit_breaker_halt_ms",
+    )
+    reduce_only_ratio: Decimal | None = setting(
+        DecimalNumber(Decimal(0), open_min=True),
+        "reduce_only_mode: accounts at or above this margin ratio may only reduce.",
+        default=None,
+        default_doc="off",
+    )
+    schedule: tuple[ScheduledChangeConfig, ...] = setting(
+        ListOf(Table(ScheduledChangeConfig)),
+        "bracket_schedule: bracket or leverage changes at given times, one "
+        "[[guardrails.schedule]] table each.",
+        default=(),
+        default_doc="none",
+    )
+
+
+@config
 class OutputsConfig:
     dir: Path | None = setting(
         PathValue(), "Folder for the run's outputs.", default=None, default_doc="runs/<name>"
@@ -804,6 +870,7 @@ class Scenario:
         default_factory=LiquidationConfig,
     )
     outputs: OutputsConfig = section("Where and what a run writes.", default_factory=OutputsConfig)
+    guardrails: GuardrailsConfig = section("Named guardrails.", default_factory=GuardrailsConfig)
 
     def __post_init__(self) -> None:
         seen: list[str] = []
