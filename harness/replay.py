@@ -21,6 +21,7 @@ from harness.sim.scenario import Scenario
 from harness.sim.tape import Scale, Tape, TapeStats
 from harness.venue.adl import AdlMethod
 from harness.venue.guardrail_gate import guardrail_settings
+from harness.venue.population import populate
 from harness.venue.setup import build_instruments, engine_config
 from harness.venue.venue import Venue, VenueSettings
 
@@ -139,6 +140,10 @@ def _run(
     venue = Venue(
         env, journal, instruments, settings, lambda inst: engine_config(scenario.venue, inst)
     )
+    try:
+        populate(venue, scenario.population, con, scenario.data.exchange, start, end)
+    except ValueError as exc:
+        raise ReplayError(str(exc)) from None
     agents = [
         AgentRuntime(env, venue, agent, scenario.agent_latencies(agent), instruments, end)
         for agent in scenario.agents

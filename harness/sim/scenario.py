@@ -832,6 +832,98 @@ class GuardrailsConfig:
 
 
 @config
+class PopulationAccountConfig:
+    name: str = required(
+        Text(NAME_PATTERN, "account name"),
+        "Account name; several entries with one name are one account holding several symbols.",
+    )
+    symbol: str = required(Text(SYMBOL_PATTERN, "symbol"), "Symbol of the position.")
+    side: str = required(Choice("long", "short"), "Side of the position.")
+    qty: Decimal = required(
+        DecimalNumber(Decimal(0), open_min=True), "Position size in base units (BTC for BTCUSDT)."
+    )
+    entry: Decimal = required(DecimalNumber(Decimal(0), open_min=True), "Entry price.")
+    leverage: int = setting(Integer(minimum=1), "Leverage of the position.", default=20)
+    margin_mode: str = setting(
+        Choice(*MARGIN_MODES), "Margin mode of the position.", default="cross"
+    )
+    balance: Decimal | None = setting(
+        DecimalNumber(Decimal(0)),
+        "USDT deposited for this entry.",
+        default=None,
+        default_doc="initial margin at entry",
+    )
+
+
+_SHARE = DecimalNumber(Decimal(0), Decimal(1))
+
+
+@config
+class PopulationConfig:
+    count: int = setting(Integer(minimum=0), "Synthetic accounts to open at the start.", default=0)
+    symbols: tuple[str, ...] = setting(
+        ListOf(Text(SYMBOL_PATTERN, "symbol"), unique=True),
+        "Symbols the synthetic accounts trade.",
+        default=(),
+        default_doc="data.symbols",
+    )
+    leverages: tuple[int, ...] = setting(
+        ListOf(Integer(minimum=1), min_len=1),
+        "Leverages drawn from (each capped by the bracket of the position's notional).",
+        default=(5, 10, 20, 50, 100),
+    )
+    leverage_weights: tuple[int, ...] = setting(
+        ListOf(Integer(minimum=0)),
+        "Relative weight of each leverage.",
+        default=(),
+        default_doc="equal",
+    )
+    entry_spread: Decimal = setting(
+        DecimalNumber(Decimal(0), Decimal(1), open_max=True),
+        "Entries are uniform within this fraction of the first trade price of the window.",
+        default=Decimal("0.02"),
+    )
+    long_share: Decimal = setting(
+        _SHARE, "Share of positions that are long.", default=Decimal("0.5")
+    )
+    isolated_share: Decimal = setting(
+        _SHARE, "Share of accounts in isolated margin.", default=Decimal("0.3")
+    )
+    multi_symbol_share: Decimal = setting(
+        _SHARE,
+        "Share of cross accounts holding every symbol (the notional split evenly).",
+        default=Decimal("0.2"),
+    )
+    notional_min: Decimal = setting(
+        DecimalNumber(Decimal(0), open_min=True),
+        "Smallest account notional in USDT (sizes are log-uniform in eighths of an octave).",
+        default=Decimal(1_000),
+    )
+    notional_max: Decimal = setting(
+        DecimalNumber(Decimal(0), open_min=True),
+        "Largest account notional in USDT.",
+        default=Decimal(100_000),
+    )
+    fee_tier: str = setting(
+        Text(r"[a-z0-9]+", "fee tier name"), "Fee tier of every account.", default="regular"
+    )
+    accounts: tuple[PopulationAccountConfig, ...] = setting(
+        ListOf(Table(PopulationAccountConfig)),
+        "An explicit list, one [[population.accounts]] table per position (opened as well).",
+        default=(),
+        default_doc="none",
+    )
+
+    def __post_init__(self) -> None:
+        if self.leverage_weights and len(self.leverage_weights) != len(self.leverages):
+            raise SettingError("leverage_weights", "needs one weight per entry of leverages")
+        if self.leverage_weights and not any(self.leverage_weights):
+            raise SettingError("leverage_weights", "needs a positive weight")
+        if self.notional_max < self.notional_min:
+            raise SettingError("notional_max", "is below notional_min")
+
+
+@config
 class OutputsConfig:
     dir: Path | None = setting(
         PathValue(), "Folder for the run's outputs.", default=None, default_doc="runs/<name>"
@@ -871,6 +963,9 @@ class Scenario:
     )
     outputs: OutputsConfig = section("Where and what a run writes.", default_factory=OutputsConfig)
     guardrails: GuardrailsConfig = section("Named guardrails.", default_factory=GuardrailsConfig)
+    population: PopulationConfig = section(
+        "Accounts with positions open at the start.", default_factory=PopulationConfig
+    )
 
     def __post_init__(self) -> None:
         seen: list[str] = []

@@ -370,13 +370,19 @@ class Ledger:
         price_ticks: int,
         is_maker: bool,
         order_id: OrderId | None = None,
+        *,
+        charge_fee: bool = True,
     ) -> FillResult:
-        """A fill against the outside market: `EXTERNAL` takes the other side, fee-free."""
+        """A fill against the outside market: `EXTERNAL` takes the other side, fee-free.
+
+        `charge_fee` False opens a position as if traded before the run (a population)."""
         account = self._internal(account_id)
         inst = self._fill_args(symbol, side, qty_lots, price_ticks)
         if order_id is not None:
             self._consume_order(order_id, account_id, symbol, side, qty_lots)
-        result = self._apply_leg(account, inst, side, qty_lots, price_ticks, is_maker)
+        result = self._apply_leg(
+            account, inst, side, qty_lots, price_ticks, is_maker, charge_fee=charge_fee
+        )
         self._apply_leg(self.accounts[EXTERNAL], inst, -side, qty_lots, price_ticks, not is_maker)
         return result
 
