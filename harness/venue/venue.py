@@ -20,7 +20,7 @@ import simpy
 from harness import journal as jk
 from harness.journal import Journal
 from harness.sim.clock import SimEnv
-from harness.venue.accounts import FillResult, Ledger
+from harness.venue.accounts import EXTERNAL, FillResult, Ledger
 from harness.venue.adl import AdlMethod
 from harness.venue.funding import average_premium, impact_price, premium_index, rate_e8_toward_zero
 from harness.venue.guardrail_gate import Guardrails, GuardrailSettings
@@ -217,6 +217,7 @@ class Venue:
                 clearance_fee=settings.clearance_fee, adl_method=settings.adl_method
             ),
             settle=self.handle,
+            emit=self.journal_record,
         )
         self.guardrails = Guardrails(settings.guardrails, self.ledger)
         self._draining: set[str] = set()
@@ -628,8 +629,10 @@ class Venue:
         if popped is not None:
             item, dequeued = popped
             self.journal_record(dequeued)
+            # The liquidator journals its records itself (`emit`), in step with the engine's.
             for entry in self.liquidator.liquidate(item.account_id, symbol, self.marks, now):
-                self.journal_record(entry)
+                if entry["kind"] == jk.ADL and entry["account"] != EXTERNAL:
+                    self.risk.update_account(str(entry["account"]))
             for entry in self.liquidator.reset_negative_balances(item.account_id, now):
                 self.journal_record(entry)
             self.risk.update_account(item.account_id)
