@@ -21,6 +21,7 @@ from harness.sim.scenario import Scenario
 from harness.sim.tape import Scale, Tape, TapeStats
 from harness.venue.adl import AdlMethod
 from harness.venue.guardrail_gate import guardrail_settings
+from harness.venue.liquidation_report import liquidation_report
 from harness.venue.population import populate
 from harness.venue.setup import build_instruments, engine_config
 from harness.venue.venue import Venue, VenueSettings
@@ -67,6 +68,7 @@ class RunResult:
             "insurance_fund_units": self.insurance_fund_units,
             "liquidations": len(liquidations),
             "margin_calls": kinds.get("margin_call", 0),
+            **liquidation_report(records, self.scenario.venue.mark_interval_ns),
             "wall_seconds": round(self.wall_seconds, 3),
         }
 

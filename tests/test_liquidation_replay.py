@@ -60,6 +60,19 @@ def test_a_levered_population_is_liquidated_with_money_conserved(run: RunResult)
     # Entries 1% around the price at 50x-125x: some start past maintenance and go at once.
     assert summary["liquidations"] > 10
     assert summary["margin_calls"] > 0
+    # Every account forced to reduce has a band entry and a place in the cascade.
+    band, graph = summary["liquidation_band"], summary["cascade"]
+    triggered = [a for step in graph["steps"] for a in step["triggered"]]
+    assert len(triggered) == len(set(triggered)) == graph["accounts"]
+    assert set(band) <= set(triggered) and len(band) > 10
+    assert graph["depth"] >= 1 and graph["notional_units"] > 0
+    for entry in band.values():
+        if entry["warning_ts"] is not None:
+            assert entry["warning_to_reduction_ns"] == entry["reduction_ts"] - entry["warning_ts"]
+    # The journal tells the story: each liquidator order follows the step that sent it.
+    for i, r in enumerate(records):
+        if r.kind == "order_accepted" and r.account == "@liquidator":
+            assert records[i - 1].kind == "liquidation"
 
 
 def test_a_bad_population_entry_is_a_replay_error(db: Path) -> None:
