@@ -187,21 +187,22 @@ def _hour(
     return int(mids[-1]), rows + n
 
 
-def write_synthetic_day(path: Path, seed: int = 20240809) -> int:
-    """A day of BTCUSDT in a fresh store at `path`, generated an hour at a time; returns rows."""
+def write_synthetic_day(path: Path, seed: int = 20240809, hours: int = 24) -> int:
+    """A day (or its first `hours`) of BTCUSDT in a fresh store at `path`, generated an hour at
+    a time; returns rows."""
     rng = np.random.default_rng(seed)
     con = connect(path)
     try:
         con.begin()
         _snapshot(con, rng)
         mid, rows = FIRST_MID, 2 * SNAPSHOT_LEVELS
-        for hour in range(24):
+        for hour in range(hours):
             mid, added = _hour(con, rng, hour, mid)
             rows += added
         con.execute(
             "INSERT INTO ingests VALUES (1, 'synthetic', 'synthetic', 'synthetic', "
             "'binance-usdm', ?, ?, ?)",
-            [rows, DAY_START, DAY_START + 24 * HOUR_NS - 1],
+            [rows, DAY_START, DAY_START + hours * HOUR_NS - 1],
         )
         con.commit()
     finally:

@@ -9,7 +9,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-SUITES = ("ws_ingest", "csv_ingest", "query_stream", "matching", "journal_append", "replay")
+SUITES = (
+    "ws_ingest",
+    "csv_ingest",
+    "query_stream",
+    "matching",
+    "journal_append",
+    "replay",
+    "liquidation",
+)
 
 
 def main() -> None:

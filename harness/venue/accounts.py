@@ -40,7 +40,6 @@ is never refused, even if it leaves a wallet negative.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -526,9 +525,7 @@ class Ledger:
     def _maintenance(inst: Instrument, pos: Position, mark: int) -> int:
         if pos.qty == 0:
             return 0
-        notional = Fraction(abs(inst.notional_units(pos.qty, mark)), QUOTE_SCALE)
-        bracket = inst.brackets.bracket_for(notional)
-        return math.ceil((notional * bracket.mmr - bracket.cum) * QUOTE_SCALE)
+        return inst.brackets.maintenance_units(abs(inst.notional_units(pos.qty, mark)))
 
     def _open(self, account_id: str) -> Iterator[tuple[Instrument, Position]]:
         for symbol, pos in self.account(account_id).positions.items():
