@@ -5,8 +5,8 @@ Steps, each giving journal-ready records (kind `liquidation` with a `step` field
 1. `cancel_orders`: the account's open orders are cancelled (all symbols for a cross position,
    the symbol for an isolated one), then the margin ratio is re-checked: the record's
    `liquidatable` false ends the liquidation there (`recheck` records repeat it after each cut).
-   A cross account is liquidated whole, position by position in `cross_order` (the symbol that
-   made it due, then by maintenance margin), re-checked before each next position.
+   A cross account is liquidated whole, position by position in `cross_order` (by maintenance
+   margin, largest first), re-checked before each next position.
 2. `partial`: while the position's notional at the mark lies above the first bracket, the position
    is reduced to just below its bracket's floor (the next lower bracket's cap) and re-checked, so a
    large position is cut tier by tier and only as far as needed.
@@ -226,7 +226,7 @@ class Liquidator:
         due, check = self._check("cancel_orders", account_id, symbol, marks, ts)
         check["cancelled"] = cancelled
         self._trail.append(check)
-        order = [symbol] if pos.isolated else self.cross_order(account_id, symbol, marks)
+        order = [symbol] if pos.isolated else self.cross_order(account_id, marks)
         for number, name in enumerate(order):
             if number and due:
                 # The account may comply once a position is gone: re-check on the next one.
@@ -239,17 +239,18 @@ class Liquidator:
         self._flush()
         return self._trail
 
-    def cross_order(self, account_id: str, symbol: str, marks: Mapping[str, int]) -> list[str]:
-        """The order in which a cross account's positions go: the symbol whose mark made it due
-        first, then the other open cross positions by maintenance margin at the marks, largest
-        first (the one weighing most on the ratio), ties by symbol name."""
+    def cross_order(self, account_id: str, marks: Mapping[str, int]) -> list[str]:
+        """The order in which a cross account's positions go: by maintenance margin at the
+        marks, largest first (the one weighing most on the ratio), ties by symbol name. Not the
+        symbol whose check found it due: the venue checks symbols in a fixed order, so that
+        would say more about the order of the checks than about the account."""
         ledger = self.ledger
-        others = [
+        order = [
             (-ledger.maintenance_margin(account_id, name, marks[name]), name)
             for name, pos in ledger.account(account_id).positions.items()
-            if pos.qty and not pos.isolated and name != symbol
+            if pos.qty and not pos.isolated
         ]
-        return [symbol, *(name for _, name in sorted(others))]
+        return [name for _, name in sorted(order)]
 
     def _reduce(self, account_id: str, symbol: str, marks: Mapping[str, int], ts: int) -> bool:
         """Tier by tier, then in full; whether the account is still due afterwards (True after a
