@@ -142,14 +142,14 @@ def _run(
     venue = Venue(
         env, journal, instruments, settings, lambda inst: engine_config(scenario.venue, inst)
     )
-    try:
-        populate(venue, scenario.population, con, scenario.data.exchange, start, end)
-    except ValueError as exc:
-        raise ReplayError(str(exc)) from None
     agents = [
         AgentRuntime(env, venue, agent, scenario.agent_latencies(agent), instruments, end)
         for agent in scenario.agents
     ]
+    try:
+        populate(venue, scenario.population, con, scenario.data.exchange, start, end)
+    except ValueError as exc:
+        raise ReplayError(str(exc)) from None
     tape = Tape(
         env,
         con,

@@ -82,3 +82,9 @@ def test_a_bad_population_entry_is_a_replay_error(db: Path) -> None:
     )
     with pytest.raises(ReplayError, match=r"population.accounts\[0\]"):
         _run(db, extra)
+    too_levered = extra.replace("qty = 0.0001", "qty = 20\nleverage = 100")  # 1.2M: tier 3
+    with pytest.raises(ReplayError, match=r"population.accounts\[0\].leverage: .* at most 75x"):
+        _run(db, too_levered)
+    agent = '[[agents]]\nname = "pop000"\nstrategy = "tests.strategies:Recorder"\n'
+    with pytest.raises(ReplayError, match="account pop000 exists"):
+        _run(db, agent)

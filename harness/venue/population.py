@@ -133,6 +133,9 @@ def explicit(config: PopulationConfig, instruments: Mapping[str, Instrument]) ->
         holding = Holding(
             entry.symbol, lots, ticks, entry.leverage, entry.margin_mode == "isolated"
         )
+        allowed = _capped_leverage(inst, lots, ticks, entry.leverage)
+        if allowed < entry.leverage:
+            raise ValueError(f"{where}.leverage: the brackets allow at most {allowed}x here")
         if entry.balance is None:
             deposit = _initial_margin(inst, holding)
         else:
@@ -205,7 +208,8 @@ def populate(
     start: int,
     end: int,
 ) -> int:
-    """Open the scenario's population at `start`; the number of accounts opened."""
+    """Open the scenario's population at `start` (after the agents' accounts, whose names it may
+    not take); the number of accounts opened."""
     instruments = {symbol: market.instrument for symbol, market in venue.markets.items()}
     members = explicit(config, instruments)
     if config.count:
@@ -215,5 +219,8 @@ def populate(
         symbols = list(config.symbols or instruments)
         prices = first_trade_prices(con, exchange, symbols, instruments, start, end)
         members += synthetic(config, instruments, prices, venue.env.streams.get(STREAM))
+    for member in members:
+        if member.name in venue.ledger.accounts:
+            raise ValueError(f"population: account {member.name} exists (an agent's name?)")
     open_population(venue, members, config.fee_tier, start)
     return len(members)
