@@ -598,10 +598,20 @@ class Venue:
         for entry in check.records:
             self.journal_record(entry)
         for due in check.due:
+            if not due.isolated and self._cross_waiting(due.account_id):
+                continue  # the cross account is liquidated whole, from one queue
             queued = self.queue.push(due.account_id, due.symbol, due.ratio, ts)
             if queued is not None:
                 self.journal_record(queued)
                 self._schedule_drain(due.symbol)
+
+    def _cross_waiting(self, account_id: str) -> bool:
+        positions = self.ledger.account(account_id).positions
+        return any(
+            self.queue.waiting(account_id, symbol)
+            for symbol, pos in positions.items()
+            if pos.qty and not pos.isolated
+        )
 
     def _reindex(self, symbol: str) -> None:
         """Re-index every account holding `symbol` (its brackets changed)."""

@@ -209,6 +209,9 @@ def test_contagion_an_eth_crash_liquidates_a_cross_account_whose_btc_sale_trigge
         if r.kind == "liquidation" and r.account == "x" and r.fields["step"] in ("full", "ioc")
     ]
     assert x_steps == [(ETH, "full"), (ETH, "ioc"), (BTC, "full"), (BTC, "ioc")]
+    # Due on both symbols' checks, the cross account is queued once and liquidated whole.
+    queued = [r.symbol for r in records if r.account == "x" and r.fields.get("step") == "queued"]
+    assert queued == [BTC]
     marks = [r.fields["mark"] for r in records if r.kind == "mark" and r.symbol == BTC]
     assert marks[:3] == [600_001, 600_001, 595_500]
     graph = cascade(records, second)
