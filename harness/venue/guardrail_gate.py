@@ -11,7 +11,8 @@
   and amends (`HALTED`; cancels still work), does not pass marks to its engine (no stop triggers)
   and starts no liquidation there: due accounts wait in the queue until the halt ends. Recorded
   market data keeps flowing (it is what the real venue did), so resting orders can still be
-  crossed by recorded prints.
+  crossed by recorded prints. A cross account dequeued from another symbol's queue is still
+  liquidated whole, its halted symbol included (the liquidator does not know about halts).
 - `reduce_only_mode`: a submit that is not reduce-only from an account whose margin ratio (the
   isolated position's for an isolated symbol, else the cross account's) is at or above the
   threshold is rejected (`REDUCE_ONLY_MODE`).
