@@ -215,8 +215,10 @@ class Liquidator:
         (when given) has already received, each before the engine events it caused."""
         self._trail, self._emitted = [], 0
         pos = self.ledger.position(account_id, symbol)
-        if pos.qty == 0:
-            return []
+        positions = self.ledger.account(account_id).positions.values()
+        cross_open = any(p.qty and not p.isolated for p in positions)
+        if pos.qty == 0 and (pos.isolated or not cross_open):
+            return []  # closed while it waited; a cross account with other positions goes on
         symbols = [symbol] if pos.isolated else list(self.engines)
         cancelled = 0
         for name in symbols:

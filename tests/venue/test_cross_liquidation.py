@@ -88,6 +88,25 @@ def test_cross_account_on_two_symbols_is_liquidated_whole_largest_maintenance_fi
     ledger.check_conservation()
 
 
+def test_a_cross_account_queued_on_a_symbol_it_has_since_closed_is_still_liquidated() -> None:
+    """Queued on BTC, the account closed its BTC long while it waited; its ETH long (10 at 2,500
+    on a wallet of 300 after the BTC loss) is due at 2,460: balance -100. The item still
+    liquidates the cross account: its one open position, ETH."""
+    ledger, engines, liquidator = _world(fund_usdt=1_000)
+    ledger.open_account("x")
+    ledger.deposit("x", 1_000 * USDT)
+    ledger.apply_fill("x", BTC, BUY, 1_000, 600_000, True, charge_fee=False)
+    ledger.apply_fill("x", ETH, BUY, 10_000, 250_000, True, charge_fee=False)
+    ledger.apply_fill("x", BTC, -1, 1_000, 593_000, True, charge_fee=False)  # -700
+    engines[ETH].on_snapshot([(246_100, 20_000)], [(246_200, 20_000)], 1)
+    engines[ETH].on_mark(246_000, 1)
+    records = liquidator.liquidate("x", BTC, {BTC: 593_000, ETH: 246_000}, 2)
+    assert _steps(records)[:3] == [(BTC, "cancel_orders"), (ETH, "full"), (ETH, "ioc")]
+    assert records[0]["margin_balance"] == -100 * USDT
+    assert ledger.position("x", ETH).qty == 0
+    ledger.check_conservation()
+
+
 def test_lots_no_simulated_account_can_take_go_to_the_outside_market() -> None:
     """Wallet 1,000, long 1 BTC at 60,000, 100x, mark 59,100: balance 100 < MM 236.4. B =
     59,000; the book bids 58,000 and the fund is empty: no IOC fills, no simulated short exists,
