@@ -47,6 +47,7 @@ LIQUIDATION = "liquidation"
 INSURANCE_FUND = "insurance_fund"
 ADL = "adl"
 REQUEST_THROTTLED = "request_throttled"
+GUARDRAIL = "guardrail"
 
 KINDS = (
     ORDER_ACCEPTED,
@@ -66,6 +67,7 @@ KINDS = (
     INSURANCE_FUND,
     ADL,
     REQUEST_THROTTLED,
+    GUARDRAIL,
 )
 """The kinds the harness itself writes. The vocabulary is open: any lower_snake_case name works."""
 

@@ -21,11 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
+from harness import journal as jk
 from harness.venue.accounts import Ledger, MarginState
 from harness.venue.instruments import QUOTE_SCALE, BracketTable, Instrument
 from harness.venue.insurance_fund import Record, record
 
-GUARDRAIL = "guardrail"
+GUARDRAIL = jk.GUARDRAIL
 
 
 @dataclass(frozen=True)
