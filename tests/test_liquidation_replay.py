@@ -88,3 +88,11 @@ def test_a_bad_population_entry_is_a_replay_error(db: Path) -> None:
     agent = '[[agents]]\nname = "pop000"\nstrategy = "tests.strategies:Recorder"\n'
     with pytest.raises(ReplayError, match="account pop000 exists"):
         _run(db, agent)
+
+
+def test_the_population_run_is_deterministic_and_its_seed_matters(db: Path, run: RunResult) -> None:
+    assert _run(db).fingerprint == run.fingerprint
+    other = run_scenario(
+        loads_scenario(SCENARIO.format(db=db, extra="").replace("seed = 11", "seed = 12"))
+    )
+    assert other.fingerprint != run.fingerprint
