@@ -93,11 +93,18 @@ def _best_rate(scenario: Scenario) -> float:
 # --- the synthetic day -------------------------------------------------------------------------
 
 
-def write_synthetic_day(path: Path) -> int:
-    """A day of BTCUSDT in a fresh store at `path`; returns rows."""
+def write_synthetic_day(path: Path, hours: int = 24) -> int:
+    """The first `hours` of the day of BTCUSDT in a fresh store at `path`; returns rows."""
+    request = CALM.request(
+        DAY.seed,
+        DAY.start_ns,
+        DAY.symbols,
+        DAY.exchange,
+        **{**DAY.knobs, "duration_s": hours * 3600},
+    )
     con = connect(path)
     try:
-        report = synthesize(con, CALM, DAY)
+        report = synthesize(con, CALM, request)
     finally:
         con.close()
     return sum(report.rows.values())

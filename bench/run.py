@@ -19,6 +19,7 @@ SUITES = (
     "replay",
     "risk",
     "sweep",
+    "liquidation",
 )
 
 

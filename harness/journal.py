@@ -51,6 +51,7 @@ LIMITS_CHANGED = "limits_changed"
 
 # The risk monitor (harness/risk): one record per alert, with its top contributing features.
 RISK_ALERT = "risk_alert"
+GUARDRAIL = "guardrail"
 
 KINDS = (
     ORDER_ACCEPTED,
@@ -72,6 +73,7 @@ KINDS = (
     REQUEST_THROTTLED,
     RISK_ALERT,
     LIMITS_CHANGED,
+    GUARDRAIL,
 )
 """The kinds the harness itself writes. The vocabulary is open: any lower_snake_case name works."""
 

@@ -24,6 +24,9 @@ from harness.sim.scenario import Scenario
 from harness.sim.tape import Scale, Tape, TapeStats
 from harness.venue.adl import AdlMethod
 from harness.venue.gateway_runtime import GatewayRuntime, agent_ip
+from harness.venue.guardrail_gate import guardrail_settings
+from harness.venue.liquidation_report import liquidation_report
+from harness.venue.population import populate
 from harness.venue.setup import build_instruments, engine_config
 from harness.venue.venue import Venue, VenueSettings
 
@@ -73,6 +76,7 @@ class RunResult:
             "insurance_fund_units": self.insurance_fund_units,
             "liquidations": len(liquidations),
             "margin_calls": kinds.get("margin_call", 0),
+            **liquidation_report(records, self.scenario.venue.mark_interval_ns),
             **self.real_liquidations,
             "risk": self.risk,
             "throttling": self.throttling.summary() if self.throttling else {},
@@ -130,7 +134,11 @@ def _run(
 ) -> RunResult:
     start, end = _window(con, scenario)
     try:
-        instruments = build_instruments(scenario.data.symbols, scenario.venue.instruments)
+        guards = scenario.guardrails
+        instruments = build_instruments(
+            scenario.data.symbols, scenario.venue.instruments, guards.price_band
+        )
+        guardrails = guardrail_settings(guards, scenario.data.symbols)
     except ValueError as exc:
         raise ReplayError(str(exc)) from None
     env = SimEnv(start, scenario.seed)
@@ -146,6 +154,7 @@ def _run(
         insurance_fund_units=usdt_units(liquidation.insurance_fund),
         warning_levels=tuple(Fraction(level) for level in liquidation.warning_levels),
         adl_method=AdlMethod(liquidation.adl_ranking),
+        guardrails=guardrails,
     )
     venue = Venue(
         env, journal, instruments, settings, lambda inst: engine_config(scenario.venue, inst)
@@ -165,6 +174,10 @@ def _run(
         )
         for position, agent in enumerate(scenario.agents)
     ]
+    try:
+        populate(venue, scenario.population, con, scenario.data.exchange, start, end)
+    except ValueError as exc:
+        raise ReplayError(str(exc)) from None
     tape = Tape(
         env,
         con,

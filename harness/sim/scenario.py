@@ -1057,6 +1057,164 @@ class GatewayConfig:
 
 
 @config
+class ScheduledChangeConfig:
+    at: int = required(Instant(), "When the change applies (on the first mark sample from then).")
+    symbol: str = required(Text(SYMBOL_PATTERN, "symbol"), "Symbol whose brackets change.")
+    brackets: str | None = setting(
+        Text(rf"{NAME_PATTERN}|.+\.toml", "bracket table name or .toml file"),
+        "New leverage bracket table (as venue.instruments.<SYMBOL>.brackets).",
+        default=None,
+        default_doc="unchanged",
+    )
+    max_leverage: int | None = setting(
+        Integer(minimum=1),
+        "Cut every tier's max leverage to this (applied after `brackets`).",
+        default=None,
+        default_doc="unchanged",
+    )
+
+
+@config
+class GuardrailsConfig:
+    price_band: Decimal | None = setting(
+        DecimalNumber(Decimal(0), Decimal(1), open_min=True, open_max=True),
+        "price_band: limit orders further than this fraction from the mark are rejected; "
+        "venue.instruments.<SYMBOL>.price_band wins for its symbol.",
+        default=None,
+        default_doc=_INSTRUMENTS,
+    )
+    max_position: str = setting(
+        Choice("on", "off"),
+        "max_position: refuse orders taking a position past its bracket cap at its leverage.",
+        default="on",
+    )
+    circuit_breaker_move: Decimal | None = setting(
+        DecimalNumber(Decimal(0), Decimal(1), open_min=True, open_max=True),
+        "circuit_breaker: halt a symbol when its mark moves more than this fraction within "
+        "circuit_breaker_window_ms.",
+        default=None,
+        default_doc="off",
+    )
+    circuit_breaker_window_ns: int = setting(
+        Duration(positive=True),
+        "Look-back window of the circuit breaker.",
+        default=60 * NS_PER_S,
+        key="circuit_breaker_window_ms",
+    )
+    circuit_breaker_halt_ns: int = setting(
+        Duration(positive=True),
+        "How long a tripped symbol stays halted (no order entry, triggers or liquidations).",
+        default=60 * NS_PER_S,
+        key="circuit_breaker_halt_ms",
+    )
+    reduce_only_ratio: Decimal | None = setting(
+        DecimalNumber(Decimal(0), open_min=True),
+        "reduce_only_mode: accounts at or above this margin ratio may only reduce.",
+        default=None,
+        default_doc="off",
+    )
+    schedule: tuple[ScheduledChangeConfig, ...] = setting(
+        ListOf(Table(ScheduledChangeConfig)),
+        "bracket_schedule: bracket or leverage changes at given times, one "
+        "[[guardrails.schedule]] table each.",
+        default=(),
+        default_doc="none",
+    )
+
+
+@config
+class PopulationAccountConfig:
+    name: str = required(
+        Text(NAME_PATTERN, "account name"),
+        "Account name; several entries with one name are one account holding several symbols.",
+    )
+    symbol: str = required(Text(SYMBOL_PATTERN, "symbol"), "Symbol of the position.")
+    side: str = required(Choice("long", "short"), "Side of the position.")
+    qty: Decimal = required(
+        DecimalNumber(Decimal(0), open_min=True), "Position size in base units (BTC for BTCUSDT)."
+    )
+    entry: Decimal = required(DecimalNumber(Decimal(0), open_min=True), "Entry price.")
+    leverage: int = setting(Integer(minimum=1), "Leverage of the position.", default=20)
+    margin_mode: str = setting(
+        Choice(*MARGIN_MODES), "Margin mode of the position.", default="cross"
+    )
+    balance: Decimal | None = setting(
+        DecimalNumber(Decimal(0)),
+        "USDT deposited for this entry.",
+        default=None,
+        default_doc="initial margin at entry",
+    )
+
+
+_SHARE = DecimalNumber(Decimal(0), Decimal(1))
+
+
+@config
+class PopulationConfig:
+    count: int = setting(Integer(minimum=0), "Synthetic accounts to open at the start.", default=0)
+    symbols: tuple[str, ...] = setting(
+        ListOf(Text(SYMBOL_PATTERN, "symbol"), unique=True),
+        "Symbols the synthetic accounts trade.",
+        default=(),
+        default_doc="data.symbols",
+    )
+    leverages: tuple[int, ...] = setting(
+        ListOf(Integer(minimum=1), min_len=1),
+        "Leverages drawn from (each capped by the bracket of the position's notional).",
+        default=(5, 10, 20, 50, 100),
+    )
+    leverage_weights: tuple[int, ...] = setting(
+        ListOf(Integer(minimum=0)),
+        "Relative weight of each leverage.",
+        default=(),
+        default_doc="equal",
+    )
+    entry_spread: Decimal = setting(
+        DecimalNumber(Decimal(0), Decimal(1), open_max=True),
+        "Entries are uniform within this fraction of the first trade price of the window.",
+        default=Decimal("0.02"),
+    )
+    long_share: Decimal = setting(
+        _SHARE, "Share of positions that are long.", default=Decimal("0.5")
+    )
+    isolated_share: Decimal = setting(
+        _SHARE, "Share of accounts in isolated margin.", default=Decimal("0.3")
+    )
+    multi_symbol_share: Decimal = setting(
+        _SHARE,
+        "Share of cross accounts holding every symbol (the notional split evenly).",
+        default=Decimal("0.2"),
+    )
+    notional_min: Decimal = setting(
+        DecimalNumber(Decimal(0), open_min=True),
+        "Smallest account notional in USDT (sizes are log-uniform in eighths of an octave).",
+        default=Decimal(1_000),
+    )
+    notional_max: Decimal = setting(
+        DecimalNumber(Decimal(0), open_min=True),
+        "Largest account notional in USDT.",
+        default=Decimal(100_000),
+    )
+    fee_tier: str = setting(
+        Text(r"[a-z0-9]+", "fee tier name"), "Fee tier of every account.", default="regular"
+    )
+    accounts: tuple[PopulationAccountConfig, ...] = setting(
+        ListOf(Table(PopulationAccountConfig)),
+        "An explicit list, one [[population.accounts]] table per position (opened as well).",
+        default=(),
+        default_doc="none",
+    )
+
+    def __post_init__(self) -> None:
+        if self.leverage_weights and len(self.leverage_weights) != len(self.leverages):
+            raise SettingError("leverage_weights", "needs one weight per entry of leverages")
+        if self.leverage_weights and not any(self.leverage_weights):
+            raise SettingError("leverage_weights", "needs a positive weight")
+        if self.notional_max < self.notional_min:
+            raise SettingError("notional_max", "is below notional_min")
+
+
+@config
 class OutputsConfig:
     dir: Path | None = setting(
         PathValue(), "Folder for the run's outputs.", default=None, default_doc="runs/<name>"
@@ -1196,6 +1354,10 @@ class Scenario:
     gateway: GatewayConfig = section("The API gateway and network.", default_factory=GatewayConfig)
     outputs: OutputsConfig = section("Where and what a run writes.", default_factory=OutputsConfig)
     risk: RiskConfig = section("The risk monitor and trader analytics.", default_factory=RiskConfig)
+    guardrails: GuardrailsConfig = section("Named guardrails.", default_factory=GuardrailsConfig)
+    population: PopulationConfig = section(
+        "Accounts with positions open at the start.", default_factory=PopulationConfig
+    )
 
     def __post_init__(self) -> None:
         seen: list[str] = []

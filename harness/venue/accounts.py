@@ -40,7 +40,6 @@ is never refused, even if it leaves a wallet negative.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -370,13 +369,19 @@ class Ledger:
         price_ticks: int,
         is_maker: bool,
         order_id: OrderId | None = None,
+        *,
+        charge_fee: bool = True,
     ) -> FillResult:
-        """A fill against the outside market: `EXTERNAL` takes the other side, fee-free."""
+        """A fill against the outside market: `EXTERNAL` takes the other side, fee-free.
+
+        `charge_fee` False opens a position as if traded before the run (a population)."""
         account = self._internal(account_id)
         inst = self._fill_args(symbol, side, qty_lots, price_ticks)
         if order_id is not None:
             self._consume_order(order_id, account_id, symbol, side, qty_lots)
-        result = self._apply_leg(account, inst, side, qty_lots, price_ticks, is_maker)
+        result = self._apply_leg(
+            account, inst, side, qty_lots, price_ticks, is_maker, charge_fee=charge_fee
+        )
         self._apply_leg(self.accounts[EXTERNAL], inst, -side, qty_lots, price_ticks, not is_maker)
         return result
 
@@ -520,9 +525,7 @@ class Ledger:
     def _maintenance(inst: Instrument, pos: Position, mark: int) -> int:
         if pos.qty == 0:
             return 0
-        notional = Fraction(abs(inst.notional_units(pos.qty, mark)), QUOTE_SCALE)
-        bracket = inst.brackets.bracket_for(notional)
-        return math.ceil((notional * bracket.mmr - bracket.cum) * QUOTE_SCALE)
+        return inst.brackets.maintenance_units(abs(inst.notional_units(pos.qty, mark)))
 
     def _open(self, account_id: str) -> Iterator[tuple[Instrument, Position]]:
         for symbol, pos in self.account(account_id).positions.items():

@@ -21,11 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
+from harness import journal as jk
 from harness.venue.accounts import Ledger, MarginState
 from harness.venue.instruments import QUOTE_SCALE, BracketTable, Instrument
 from harness.venue.insurance_fund import Record, record
 
-GUARDRAIL = "guardrail"
+GUARDRAIL = jk.GUARDRAIL
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class MaxPosition:
 
 class CircuitBreaker:
     """Trips when the mark is more than `max_move` away from any mark of the last `window_ns`;
-    matching for the symbol is halted for `halt_ns` from the trip.
+    matching for the symbol is halted for `halt_ns` from the trip, and the window restarts there.
 
     Marks must come in time order per symbol. Monotonic deques keep the window's lowest and
     highest mark, so each mark costs O(1) amortised."""
@@ -95,6 +96,10 @@ class CircuitBreaker:
 
     def halted(self, symbol: str, ts: int) -> bool:
         return ts < self._halted_until.get(symbol, 0)
+
+    def halted_until(self, symbol: str) -> int:
+        """When the symbol's current (or last) halt ends; 0 if it never tripped."""
+        return self._halted_until.get(symbol, 0)
 
     def on_mark(self, symbol: str, mark: int, ts: int) -> Record | None:
         lows = self._lows.setdefault(symbol, deque())
@@ -123,6 +128,10 @@ class CircuitBreaker:
                         window_ns=self.window_ns,
                         halted_until=ts + self.halt_ns,
                     )
+                    # The window restarts at the trip: the halt lets the market re-price, and
+                    # the marks before it must not trip it again as soon as it ends.
+                    lows.clear()
+                    highs.clear()
                     break
         while lows and lows[-1][1] >= mark:
             lows.pop()

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -177,6 +178,36 @@ class BracketTable:
             if notional < bracket.cap:
                 return bracket
         return self.tiers[-1]
+
+    @cached_property
+    def _unit_terms(self) -> tuple[tuple[int, int, int, int, int, int], ...]:
+        """Per tier, integers for `maintenance_units`: cap x scale as a ratio, MMR, cum x scale."""
+        terms = []
+        for b in self.tiers:
+            cap, cum = b.cap * QUOTE_SCALE, b.cum * QUOTE_SCALE
+            terms.append(
+                (
+                    cap.numerator,
+                    cap.denominator,
+                    b.mmr.numerator,
+                    b.mmr.denominator,
+                    cum.numerator,
+                    cum.denominator,
+                )
+            )
+        return tuple(terms)
+
+    def maintenance_units(self, notional_units: int) -> int:
+        """Maintenance margin in units for a notional in units: ceil(notional x MMR - cum) in
+        the notional's tier, as `bracket_for` picks it; integers only (the risk engine's check)."""
+        terms = self._unit_terms
+        tier = terms[-1]
+        for term in terms:
+            if notional_units * term[1] < term[0]:
+                tier = term
+                break
+        _, _, mmr_n, mmr_d, cum_n, cum_d = tier
+        return -(-(notional_units * mmr_n * cum_d - cum_n * mmr_d) // (mmr_d * cum_d))
 
     def with_max_leverage(self, limit: int) -> BracketTable:
         """The table with every tier's max leverage cut to `limit` (as in May 2022, to 8x)."""

@@ -5,6 +5,8 @@ Steps, each giving journal-ready records (kind `liquidation` with a `step` field
 1. `cancel_orders`: the account's open orders are cancelled (all symbols for a cross position,
    the symbol for an isolated one), then the margin ratio is re-checked: the record's
    `liquidatable` false ends the liquidation there (`recheck` records repeat it after each cut).
+   A cross account is liquidated whole, position by position in `cross_order` (by maintenance
+   margin, largest first), re-checked before each next position.
 2. `partial`: while the position's notional at the mark lies above the first bracket, the position
    is reduced to just below its bracket's floor (the next lower bracket's cap) and re-checked, so a
    large position is cut tier by tier and only as far as needed.
@@ -21,7 +23,8 @@ account below zero. The liquidator then unwinds what it took over through the sy
 - `ioc_fund_backed`: what is left goes out in a second reduce-only IOC whose limit is the worst
   price the insurance fund (plus the gain so far) can pay for: the fund pays the shortfall;
 - `adl`: what is still left is closed against the opposite side's ranked positions at B, no fee
-  (`adl`); lots no counterparty can take stay with the liquidator (`unresolved`).
+  (`adl`), then against the outside market `EXTERNAL` (ranked last, `score` "outside"), which
+  always holds enough: nothing stays with the liquidator.
 Both limits are clipped to the engine's price band, which only makes them stricter. Orders are
 reduce-only so a tiny slice is exempt from the minimum notional: the engine's `position_of` must
 read the ledger, as the venue's does.
@@ -35,7 +38,9 @@ wallet of an account with no open cross position, that is below zero is reset to
 
 Engine events (acceptances, fills, cancellations, reduce-only cuts) go to `settle`: the venue
 passes its `handle`, which settles fills in the ledger and journals them; without one, the
-liquidator settles fills in the ledger itself (`settle_in_ledger`).
+liquidator settles fills in the ledger itself (`settle_in_ledger`). Records go to `emit` (the
+venue's journal) as soon as the engine is about to act on them, so a step's record precedes the
+engine events it causes (`full`, then the IOC's acceptance and fills, then the `ioc` summary).
 """
 
 from __future__ import annotations
@@ -145,13 +150,17 @@ class Liquidator:
         fund: InsuranceFund,
         settings: LiquidatorSettings | None = None,
         settle: Settle | None = None,
+        emit: Callable[[Record], None] | None = None,
     ) -> None:
         self.ledger = ledger
         self.engines = engines
         self.fund = fund
         self.settings = settings or LiquidatorSettings()
         self._fee_rate = rate_e8(self.settings.clearance_fee)
-        self._settle = settle or (lambda events, ts: settle_in_ledger(ledger, events))
+        self._settle_events = settle or (lambda events, ts: settle_in_ledger(ledger, events))
+        self._emit = emit
+        self._trail: list[Record] = []
+        self._emitted = 0
         if LIQUIDATOR not in ledger.accounts:
             ledger.open_system_account(LIQUIDATOR)
         self._client_ids = itertools.count(1)
@@ -182,15 +191,34 @@ class Liquidator:
             liquidatable=state.liquidatable,
         )
 
+    # -- the record trail ----------------------------------------------------------------------
+
+    def _settle(self, events: list[Event], ts: int) -> None:
+        """Emit the steps recorded so far, then let the engine's events through: the journal
+        then reads step, then what the step made the engine do."""
+        self._flush()
+        self._settle_events(events, ts)
+
+    def _flush(self) -> None:
+        if self._emit is not None:
+            for entry in self._trail[self._emitted :]:
+                self._emit(entry)
+        self._emitted = len(self._trail)
+
     # -- the steps ----------------------------------------------------------------------------
 
     def liquidate(
         self, account_id: str, symbol: str, marks: Mapping[str, int], ts: int
     ) -> list[Record]:
-        """Run MECHANICS 5 for the account's position in `symbol` at `marks` (ticks)."""
+        """Run MECHANICS 5 for the account's position in `symbol` at `marks` (ticks); for a cross
+        position, for the whole cross account (`cross_order`). Returns the records, which `emit`
+        (when given) has already received, each before the engine events it caused."""
+        self._trail, self._emitted = [], 0
         pos = self.ledger.position(account_id, symbol)
-        if pos.qty == 0:
-            return []
+        positions = self.ledger.account(account_id).positions.values()
+        cross_open = any(p.qty and not p.isolated for p in positions)
+        if pos.qty == 0 and (pos.isolated or not cross_open):
+            return []  # closed while it waited; a cross account with other positions goes on
         symbols = [symbol] if pos.isolated else list(self.engines)
         cancelled = 0
         for name in symbols:
@@ -199,11 +227,39 @@ class Liquidator:
             self._settle(events, ts)
         due, check = self._check("cancel_orders", account_id, symbol, marks, ts)
         check["cancelled"] = cancelled
-        records = [check]
-        if not due:
-            return records
+        self._trail.append(check)
+        order = [symbol] if pos.isolated else self.cross_order(account_id, marks)
+        for number, name in enumerate(order):
+            if number and due:
+                # The account may comply once a position is gone: re-check on the next one.
+                due, check = self._check("recheck", account_id, name, marks, ts)
+                self._trail.append(check)
+            if not due:
+                break
+            due = self._reduce(account_id, name, marks, ts)
+        self._trail += self.reset_negative_balances(account_id, ts)
+        self._flush()
+        return self._trail
+
+    def cross_order(self, account_id: str, marks: Mapping[str, int]) -> list[str]:
+        """The order in which a cross account's positions go: by maintenance margin at the
+        marks, largest first (the one weighing most on the ratio), ties by symbol name. Not the
+        symbol whose check found it due: the venue checks symbols in a fixed order, so that
+        would say more about the order of the checks than about the account."""
+        ledger = self.ledger
+        order = [
+            (-ledger.maintenance_margin(account_id, name, marks[name]), name)
+            for name, pos in ledger.account(account_id).positions.items()
+            if pos.qty and not pos.isolated
+        ]
+        return [name for _, name in sorted(order)]
+
+    def _reduce(self, account_id: str, symbol: str, marks: Mapping[str, int], ts: int) -> bool:
+        """Tier by tier, then in full; whether the account is still due afterwards (True after a
+        full close: the caller re-checks on the next position)."""
         inst = self.ledger.instrument(symbol)
         mark = marks[symbol]
+        due = True
         while due and self.settings.partial_by_tier:
             lots = abs(self.ledger.position(account_id, symbol).qty)
             notional = Fraction(inst.notional_units(lots, mark), QUOTE_SCALE)
@@ -212,14 +268,13 @@ class Liquidator:
                 break
             # Largest size whose notional at the mark is below the bracket's floor.
             keep = math.ceil(bracket.floor / (inst.tick_size * inst.lot_size * mark)) - 1
-            records += self._close(account_id, symbol, lots - keep, marks, ts, "partial")
+            self._close(account_id, symbol, lots - keep, marks, ts, "partial")
             due, check = self._check("recheck", account_id, symbol, marks, ts)
-            records.append(check)
+            self._trail.append(check)
         if due:
             lots = abs(self.ledger.position(account_id, symbol).qty)
-            records += self._close(account_id, symbol, lots, marks, ts, "full")
-        records += self.reset_negative_balances(account_id, ts)
-        return records
+            self._close(account_id, symbol, lots, marks, ts, "full")
+        return due
 
     def _bankruptcy_ticks(self, account_id: str, symbol: str, marks: Mapping[str, int]) -> int:
         """B in ticks, rounded towards the mark (a long's up, a short's down); the mark when no
@@ -240,7 +295,7 @@ class Liquidator:
         marks: Mapping[str, int],
         ts: int,
         step: str,
-    ) -> list[Record]:
+    ) -> None:
         ledger = self.ledger
         account, pos = ledger.account(account_id), ledger.position(account_id, symbol)
         side = 1 if pos.qty > 0 else -1
@@ -256,7 +311,8 @@ class Liquidator:
             released = account.wallet - cross_before
             account.wallet -= released
             pos.isolated_wallet += released
-        records = [
+        records = self._trail
+        records.append(
             record(
                 ts,
                 jk.LIQUIDATION,
@@ -270,7 +326,7 @@ class Liquidator:
                 realized_pnl=leg.realized_pnl,
                 position_after=leg.position_after,
             )
-        ]
+        )
         engine = self.engines[symbol]
         self._settle(engine.on_position_change(account_id, leg.position_after, ts), ts)
         wallet_before = ledger.account(LIQUIDATOR).wallet
@@ -292,9 +348,8 @@ class Liquidator:
                 )
         left = abs(ledger.position(LIQUIDATOR, symbol).qty)
         if left:
-            records += self._deleverage(account_id, symbol, left, bankruptcy, marks, ts)
+            self._deleverage(account_id, symbol, left, bankruptcy, marks, ts)
         records += self._settle_with_fund(symbol, wallet_before, book_notional, ts, account_id)
-        return records
 
     @staticmethod
     def _banded(engine: MatchingEngine, side: Side, limit: int) -> int:
@@ -358,7 +413,13 @@ class Liquidator:
         price: int,
         marks: Mapping[str, int],
         ts: int,
-    ) -> list[Record]:
+    ) -> None:
+        """ADL of the simulated accounts in rank order, then of the outside market for the rest.
+
+        `EXTERNAL` stands for every trader outside the simulation: the real venue would have
+        deleveraged some of them. Their ranking is unknown, so they come after every simulated
+        account. Lots always balance across accounts, so the outside market holds at least what
+        is left on the opposite side and nothing stays with the liquidator."""
         ledger = self.ledger
         holder_side = 1 if ledger.position(LIQUIDATOR, symbol).qty > 0 else -1
         ranking = adl.rank(
@@ -373,16 +434,30 @@ class Liquidator:
         records, left = adl.deleverage(
             ledger, symbol, LIQUIDATOR, lots, price, ranking, ts, liquidated=account_id
         )
+        if left:
+            ledger.apply_fill(LIQUIDATOR, symbol, -holder_side, left, price, False)
+            outside = ledger.position(EXTERNAL, symbol).qty
+            records.append(
+                record(
+                    ts,
+                    jk.ADL,
+                    EXTERNAL,
+                    symbol,
+                    rank=len(ranking) + 1,
+                    score="outside",
+                    qty=left,
+                    price=price,
+                    position_after=outside,
+                    liquidated=account_id,
+                )
+            )
+        self._trail += records
         engine = self.engines[symbol]
         for entry in records:
             counterparty = str(entry["account"])
-            qty = ledger.position(counterparty, symbol).qty
-            self._settle(engine.on_position_change(counterparty, qty, ts), ts)
-        if left:
-            records.append(
-                record(ts, jk.LIQUIDATION, account_id, symbol, step="unresolved", qty=left)
-            )
-        return records
+            if counterparty != EXTERNAL:
+                qty = ledger.position(counterparty, symbol).qty
+                self._settle(engine.on_position_change(counterparty, qty, ts), ts)
 
     def _settle_with_fund(
         self, symbol: str, wallet_before: int, book_notional: int, ts: int, liquidated: str

@@ -97,6 +97,9 @@ class Reason(StrEnum):
     CANCEL_ALL = "CANCEL_ALL"
     USER_AMEND = "USER_AMEND"
     AMEND_BELOW_FILLED = "AMEND_BELOW_FILLED"
+    HALTED = "HALTED"  # guardrails, decided by the venue
+    MAX_POSITION = "MAX_POSITION"
+    REDUCE_ONLY_MODE = "REDUCE_ONLY_MODE"
 
 
 TERMINAL: Final = (

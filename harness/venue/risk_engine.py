@@ -1,29 +1,34 @@
 """The risk engine: which accounts a new mark makes due for liquidation, without a full scan.
 
-Every position that can be priced alone is indexed by its watch trigger: the mark at which its
-margin ratio reaches the lowest warning level (100% when there are no warning levels), from the
-shared liquidation-price formula (`margin.liquidation_price_formula`, with MMR and cum divided by
-the level, and the same bracket search as `margin.liquidation_price`). That covers isolated
-positions (their own wallet) and cross accounts with one open cross position (the cross wallet).
-Per symbol and side the triggers sit in a sorted list, so a mark only visits the positions past
-their trigger: longs whose trigger is at or above the mark, shorts at or below it.
+Every position that can be priced alone is indexed by trigger prices from the shared
+liquidation-price formula (`margin.liquidation_price_formula`, with MMR and cum divided by the
+level, and the same bracket search as `margin.liquidation_price`): the mark at which its margin
+ratio reaches a given level. That covers isolated positions (their own wallet) and cross
+accounts with one open cross position (the cross wallet). Per symbol the triggers sit in sorted
+lists, so a mark only visits the positions whose state it can change:
+- the adverse trigger, for the next threshold above the levels the position has passed (the
+  next warning level, or 100% once every warning is passed): longs at or above the mark, shorts
+  at or below it;
+- in the band, the exit trigger for the highest level passed, on the way back.
+A position whose exact ratio passes a different number of levels than it did is always past one
+of the two (the ratio of a levered position moves monotonically with the mark), so the band
+records and the due list are those of an exact check of every account.
 
 A cross account with several open cross positions depends on every mark; its trigger for one
 symbol would hold only while the others stay still. Such accounts are kept in a per-symbol set
 and checked exactly on every mark of any symbol they hold (the other marks as given).
 
-Triggers are rounded to ticks with one tick of slack towards the mark (a long's floor + 1, a
-short's ceil - 1), so the index always returns a superset; every candidate is then checked
-exactly with the ledger's margin state, which rounds maintenance up. `last_checked` counts those
-exact checks, the engine's cost for the mark.
+Triggers are rounded to ticks with one tick of slack towards the side they guard, so the index
+always returns a superset; every candidate is then checked exactly with the ledger's margin state
+(integers: maintenance rounds up). `last_checked` counts those exact checks, the engine's cost
+for the mark.
 
 Indexes depend on positions and balances, not on marks: call `update_account` whenever a fill,
 funding, a transfer or a liquidation changes an account's positions or wallets.
 
 Liquidation band: `check` also returns a `margin_call` record each time a position's exact
 ratio rises past a warning level (a setting, 80% and 90% by default), once per crossing; falling
-back below a level re-arms it. Checks only see positions past their watch trigger, which is why
-the index is built for the lowest warning level.
+back below a level re-arms it (and moves the position's triggers).
 """
 
 from __future__ import annotations
@@ -99,25 +104,28 @@ class RiskEngine:
             raise ValueError("warning levels must lie strictly between 0 and 1")
         self.ledger = ledger
         self.levels = levels
-        self._watch = levels[0] if levels else Fraction(1)
-        # Per symbol: (trigger ticks, account, scope) for longs and for shorts.
-        self._longs: dict[str, SortedList] = {}
-        self._shorts: dict[str, SortedList] = {}
+        self._thresholds = [*levels, Fraction(1)]
+        self._level_terms = [(level.numerator, level.denominator) for level in levels]
+        # Per symbol, sorted (trigger ticks, account, scope): adverse triggers of longs and of
+        # shorts (the next level up: hit when the mark is at or past them), and exit triggers of
+        # longs and of shorts in the band (the level they passed: hit on the way back).
+        self._books: tuple[dict[str, SortedList], ...] = ({}, {}, {}, {})
         # Per symbol: keys checked exactly on each of its marks (insertion ordered).
         self._exact: dict[str, dict[Key, None]] = {}
-        # What each account has in the structures, so an update can take it out.
-        self._entries: dict[str, list[tuple[str, bool, tuple[int, str, str]]]] = {}
-        self._exact_of: dict[str, list[tuple[str, Key]]] = {}
-        # Warning levels passed per key (0: none), and the keys above 0 per symbol.
+        # Per indexed key: (symbol, side, qty, entry, wallet) to place its triggers from.
+        self._geometry: dict[Key, tuple[str, int, Fraction, Fraction, Fraction]] = {}
+        # What each key has in the structures, and each account's keys, for removal.
+        self._entries: dict[Key, list[tuple[int, str, tuple[int, str, str]]]] = {}
+        self._keys: dict[str, list[Key]] = {}
+        # Warning levels passed per key (0: none).
         self._band: dict[Key, int] = {}
-        self._banded: dict[str, dict[Key, None]] = {}
         self.last_checked = 0
 
     # -- index maintenance ----------------------------------------------------------------------
 
     def update_account(self, account_id: str) -> None:
         """Re-index the account from its current positions and wallets."""
-        self._remove(account_id)
+        before = self._remove(account_id)
         account = self.ledger.account(account_id)
         if account.fee_tier == SYSTEM_FEE_TIER:
             return  # the outside market and the venue's own accounts are never liquidated
@@ -132,9 +140,15 @@ class RiskEngine:
         if len(cross) == 1:
             self._index(account_id, cross[0], "", account.wallet)
         elif cross:
+            key = (account_id, "")
+            self._keys.setdefault(account_id, []).append(key)
             for symbol in cross:
-                self._exact.setdefault(symbol, {})[(account_id, "")] = None
-                self._exact_of.setdefault(account_id, []).append((symbol, (account_id, "")))
+                self._exact.setdefault(symbol, {})[key] = None
+                self._entries.setdefault(key, []).append((-1, symbol, (0, *key)))
+        kept = self._keys.get(account_id, [])
+        for key in before:
+            if key not in kept:
+                self._band.pop(key, None)  # a closed position leaves the band
 
     def _index(self, account_id: str, symbol: str, scope: str, wallet: int) -> None:
         ledger = self.ledger
@@ -143,30 +157,63 @@ class RiskEngine:
         side = 1 if pos.qty > 0 else -1
         qty = inst.lots_to_qty(abs(pos.qty))
         entry = Fraction(abs(pos.cost), QUOTE_SCALE) / qty
-        price = level_price(
-            side, qty, entry, Fraction(wallet, QUOTE_SCALE), inst.brackets, self._watch
-        )
         key = (account_id, scope)
-        if price is not None and side > 0 and price <= 0:
-            return  # no positive mark takes this long to the level
-        if price is None or price <= 0:
+        self._keys.setdefault(account_id, []).append(key)
+        self._geometry[key] = (symbol, side, qty, entry, Fraction(wallet, QUOTE_SCALE))
+        self._place(key)
+
+    def _place(self, key: Key) -> None:
+        """Put the key's triggers in the books: the adverse one for the next threshold (the next
+        warning level, or 100%), and in the band the exit one for the level passed."""
+        symbol, side, qty, entry, wallet = self._geometry[key]
+        inst = self.ledger.instrument(symbol)
+        passed = self._band.get(key, 0)
+        entries = self._entries.setdefault(key, [])
+
+        def price_at(level: Fraction) -> Fraction | None:
+            return level_price(side, qty, entry, wallet, inst.brackets, level)
+
+        adverse = price_at(self._thresholds[passed])
+        exit_price = price_at(self._thresholds[passed - 1]) if passed else None
+        if (adverse is None or (side < 0 and adverse <= 0)) or (passed and exit_price is None):
             # A short past the level at every price, or a scaled rate at 1: check every mark.
             self._exact.setdefault(symbol, {})[key] = None
-            self._exact_of.setdefault(account_id, []).append((symbol, key))
+            entries.append((-1, symbol, (0, *key)))
             return
-        ticks = price / inst.tick_size
-        if side > 0:
-            item, book = (math.floor(ticks) + 1, account_id, scope), self._longs
-        else:
-            item, book = (math.ceil(ticks) - 1, account_id, scope), self._shorts
-        book.setdefault(symbol, SortedList()).add(item)
-        self._entries.setdefault(account_id, []).append((symbol, side > 0, item))
+        if side > 0 and adverse > 0:
+            self._add(entries, 0, symbol, (math.floor(adverse / inst.tick_size) + 1, *key))
+        elif side < 0:
+            self._add(entries, 1, symbol, (math.ceil(adverse / inst.tick_size) - 1, *key))
+        if exit_price is not None:
+            ticks = exit_price / inst.tick_size
+            if side > 0:
+                self._add(entries, 2, symbol, (math.floor(ticks), *key))
+            else:
+                self._add(entries, 3, symbol, (math.ceil(ticks), *key))
 
-    def _remove(self, account_id: str) -> None:
-        for symbol, is_long, item in self._entries.pop(account_id, []):
-            (self._longs if is_long else self._shorts)[symbol].remove(item)
-        for symbol, key in self._exact_of.pop(account_id, []):
-            self._exact[symbol].pop(key, None)
+    def _add(
+        self,
+        entries: list[tuple[int, str, tuple[int, str, str]]],
+        book: int,
+        symbol: str,
+        item: tuple[int, str, str],
+    ) -> None:
+        self._books[book].setdefault(symbol, SortedList()).add(item)
+        entries.append((book, symbol, item))
+
+    def _unplace(self, key: Key) -> None:
+        for book, symbol, item in self._entries.pop(key, []):
+            if book < 0:
+                self._exact[symbol].pop(key, None)
+            else:
+                self._books[book][symbol].remove(item)
+
+    def _remove(self, account_id: str) -> list[Key]:
+        keys = self._keys.pop(account_id, [])
+        for key in keys:
+            self._unplace(key)
+            self._geometry.pop(key, None)
+        return keys
 
     # -- checks on a mark -----------------------------------------------------------------------
 
@@ -175,15 +222,20 @@ class RiskEngine:
         (a gone balance first, then by account and scope), and the band records."""
         mark = marks[symbol]
         candidates: dict[Key, None] = {}
-        longs, shorts = self._longs.get(symbol), self._shorts.get(symbol)
+        longs, shorts, long_exits, short_exits = (book.get(symbol) for book in self._books)
         if longs:
             for _, account_id, scope in longs.islice(longs.bisect_left((mark,))):
                 candidates[(account_id, scope)] = None
         if shorts:
             for _, account_id, scope in shorts.islice(0, shorts.bisect_left((mark + 1,))):
                 candidates[(account_id, scope)] = None
+        if long_exits:
+            for _, account_id, scope in long_exits.islice(0, long_exits.bisect_left((mark + 1,))):
+                candidates[(account_id, scope)] = None
+        if short_exits:
+            for _, account_id, scope in short_exits.islice(short_exits.bisect_left((mark,))):
+                candidates[(account_id, scope)] = None
         candidates.update(self._exact.get(symbol, {}))
-        candidates.update(self._banded.get(symbol, {}))
         self.last_checked = len(candidates)
         due: list[Due] = []
         records: list[Record] = []
@@ -204,21 +256,27 @@ class RiskEngine:
     def _band_records(
         self, key: Key, symbol: str, state: MarginState, mark: int, ts: int
     ) -> list[Record]:
-        ratio = state.ratio
-        if state.maintenance == 0:
+        maintenance, balance = state.maintenance, state.margin_balance
+        if maintenance == 0:
             passed = 0  # nothing to maintain: a flat position is no warning
-        elif ratio is None:
+        elif balance <= 0:
             passed = len(self.levels)
         else:
-            passed = sum(ratio >= level for level in self.levels)
+            # ratio >= n / d, in integers
+            passed = sum(maintenance * d >= n * balance for n, d in self._level_terms)
         before = self._band.get(key, 0)
-        banded = self._banded.setdefault(symbol, {})
+        if passed == before:
+            return []
         if passed:
             self._band[key] = passed
-            banded[key] = None
         else:
             self._band.pop(key, None)
-            banded.pop(key, None)
+        if key in self._geometry:
+            self._unplace(key)
+            self._place(key)
+        if passed < before:
+            return []
+        ratio = state.ratio
         return [
             record(
                 ts,
@@ -228,8 +286,8 @@ class RiskEngine:
                 level=str(self.levels[n]),
                 ratio="inf" if ratio is None else str(ratio),
                 mark=mark,
-                maintenance=state.maintenance,
-                margin_balance=state.margin_balance,
+                maintenance=maintenance,
+                margin_balance=balance,
                 isolated=bool(key[1]),
             )
             for n in range(before, passed)

@@ -20,9 +20,14 @@ def _fraction(value: Decimal) -> Fraction:
     return Fraction(value)
 
 
-def build_instrument(symbol: str, overrides: InstrumentOverrides | None) -> Instrument:
+def build_instrument(
+    symbol: str, overrides: InstrumentOverrides | None, price_band: Decimal | None = None
+) -> Instrument:
+    """`price_band` is the scenario's `guardrails.price_band`; the symbol's own override wins."""
     base = INSTRUMENTS.get(symbol)
     o = overrides or InstrumentOverrides()
+    if o.price_band is None and price_band is not None:
+        o = dataclasses.replace(o, price_band=price_band)
     if base is None:
         if o.tick_size is None or o.lot_size is None:
             raise ValueError(
@@ -68,12 +73,16 @@ def _override_fees(base: FeeSchedule, maker: Decimal | None, taker: Decimal | No
 
 
 def build_instruments(
-    symbols: tuple[str, ...], overrides: Mapping[str, InstrumentOverrides]
+    symbols: tuple[str, ...],
+    overrides: Mapping[str, InstrumentOverrides],
+    price_band: Decimal | None = None,
 ) -> dict[str, Instrument]:
     unknown = [symbol for symbol in overrides if symbol not in symbols]
     if unknown:
         raise ValueError(f"venue.instruments names symbols not replayed: {', '.join(unknown)}")
-    return {symbol: build_instrument(symbol, overrides.get(symbol)) for symbol in symbols}
+    return {
+        symbol: build_instrument(symbol, overrides.get(symbol), price_band) for symbol in symbols
+    }
 
 
 def engine_config(venue: VenueConfig, instrument: Instrument) -> EngineConfig:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -20,9 +20,10 @@ import simpy
 from harness import journal as jk
 from harness.journal import Journal
 from harness.sim.clock import SimEnv
-from harness.venue.accounts import FillResult, Ledger
+from harness.venue.accounts import EXTERNAL, FillResult, Ledger
 from harness.venue.adl import AdlMethod
 from harness.venue.funding import average_premium, impact_price, premium_index, rate_e8_toward_zero
+from harness.venue.guardrail_gate import Guardrails, GuardrailSettings
 from harness.venue.instruments import Instrument
 from harness.venue.insurance_fund import InsuranceFund, Record
 from harness.venue.l2book import ASK, BID
@@ -67,6 +68,7 @@ class VenueSettings:
     insurance_fund_units: int = 0
     warning_levels: tuple[Fraction, ...] = tuple(DEFAULT_WARNING_LEVELS)
     adl_method: AdlMethod = AdlMethod.BINANCE
+    guardrails: GuardrailSettings = field(default_factory=GuardrailSettings)
 
 
 class Market:
@@ -220,7 +222,9 @@ class Venue:
                 clearance_fee=settings.clearance_fee, adl_method=settings.adl_method
             ),
             settle=self.handle,
+            emit=self.journal_record,
         )
+        self.guardrails = Guardrails(settings.guardrails, self.ledger)
         self._draining: set[str] = set()
         self._pending_taker: Fill | None = None
 
@@ -260,15 +264,19 @@ class Venue:
         engine = self.markets[message.symbol].engine
         events: list[Event]
         if isinstance(message, Submit):
-            rejected = self._margin_reject(message, ts)
+            rejected = self._guardrail_reject(message, ts) or self._margin_reject(message, ts)
             events = [rejected] if rejected else engine.submit(message.request, ts)
+            request = message.request
+            for trip in self.guardrails.band_trips(engine, request.side, request.price, events, ts):
+                self.journal_record(trip)
         elif isinstance(message, Cancel):
             events = engine.cancel_by_client_id(message.account, message.client_id, ts)
         elif isinstance(message, CancelAll):
             events = engine.cancel_all(message.account, ts)
         elif isinstance(message, Amend):
             order = engine.order_by_client_id(message.account, message.client_id)
-            if order is None:
+            if order is None or self.guardrails.halted(message.symbol, ts):
+                reason = Reason.UNKNOWN_ORDER if order is None else Reason.HALTED
                 events = [
                     Rejected(
                         ts,
@@ -277,14 +285,32 @@ class Venue:
                         message.client_id,
                         message.account,
                         Request.AMEND,
-                        Reason.UNKNOWN_ORDER,
+                        reason,
                     )
                 ]
             else:
                 events = engine.amend(
                     order.order_id, ts, new_qty=message.qty, new_price=message.price
                 )
+                trips = self.guardrails.band_trips(engine, order.side, message.price, events, ts)
+                for trip in trips:
+                    self.journal_record(trip)
         self.handle(events, ts)
+
+    def _guardrail_reject(self, message: Submit, ts: int) -> Rejected | None:
+        """Halt, reduce-only mode and max position (`guardrail_gate`); the trip is journaled."""
+        request = message.request
+        mark = self.marks.get(message.symbol)
+        price = request.price if request.price is not None else mark
+        marks = self._marks_or(price, message.symbol) if price is not None else self.marks
+        refused = self.guardrails.admit(message.symbol, request, price, marks, ts)
+        if refused is None:
+            return None
+        reason, trip = refused
+        if trip is not None:
+            self.journal_record(trip)
+        client_id = request.client_id or ""
+        return Rejected(ts, message.symbol, 0, client_id, request.account, Request.SUBMIT, reason)
 
     def _margin_reject(self, message: Submit, ts: int) -> Rejected | None:
         request = message.request
@@ -502,15 +528,23 @@ class Venue:
         interval = self.settings.mark_interval_ns
         every = self.settings.journal_mark_every_ns
         next_journal = env.now
+        guardrails = self.guardrails
         while env.now + interval < end:
             yield env.timeout(interval)
             ts = env.now
+            for change in guardrails.apply_schedule(ts):
+                self.journal_record(change)
+                self._reindex(str(change["symbol"]))
             for symbol, market in self.markets.items():
                 mark = market.sample_mark(ts)
                 if mark is None:
                     continue
                 self.marks[symbol] = mark
-                events = market.engine.on_mark(mark, ts)
+                trip = guardrails.on_mark(symbol, mark, ts)
+                if trip is not None:
+                    self.journal_record(trip)
+                # A halted engine hears no mark, so nothing triggers there (guardrail_gate).
+                events = [] if guardrails.halted(symbol, ts) else market.engine.on_mark(mark, ts)
                 if events:
                     self.handle(events, ts)
                 if ts >= next_journal:
@@ -569,28 +603,51 @@ class Venue:
         for entry in check.records:
             self.journal_record(entry)
         for due in check.due:
+            if not due.isolated and self._cross_waiting(due.account_id):
+                continue  # the cross account is liquidated whole, from one queue
             queued = self.queue.push(due.account_id, due.symbol, due.ratio, ts)
             if queued is not None:
                 self.journal_record(queued)
                 self._schedule_drain(due.symbol)
+
+    def _cross_waiting(self, account_id: str) -> bool:
+        positions = self.ledger.account(account_id).positions
+        return any(
+            self.queue.waiting(account_id, symbol)
+            for symbol, pos in positions.items()
+            if pos.qty and not pos.isolated
+        )
+
+    def _reindex(self, symbol: str) -> None:
+        """Re-index every account holding `symbol` (its brackets changed)."""
+        for account_id, account in self.ledger.accounts.items():
+            pos = account.positions.get(symbol)
+            if pos is not None and pos.qty:
+                self.risk.update_account(account_id)
 
     def _schedule_drain(self, symbol: str) -> None:
         if symbol in self._draining:
             return
         self._draining.add(symbol)
         at = max(self.env.now, self.queue.next_free_ns(symbol))
+        at = max(at, self.guardrails.halted_until(symbol))  # a halted engine liquidates nothing
         self.env.call_at(at, lambda: self._drain(symbol))
 
     def _drain(self, symbol: str) -> None:
         """Start the next liquidation of `symbol` (the engine's throughput allows one per slot)."""
         self._draining.discard(symbol)
         now = self.env.now
+        if self.guardrails.halted(symbol, now):
+            self._schedule_drain(symbol)
+            return
         popped = self.queue.pop(symbol, now)
         if popped is not None:
             item, dequeued = popped
             self.journal_record(dequeued)
+            # The liquidator journals its records itself (`emit`), in step with the engine's.
             for entry in self.liquidator.liquidate(item.account_id, symbol, self.marks, now):
-                self.journal_record(entry)
+                if entry["kind"] == jk.ADL and entry["account"] != EXTERNAL:
+                    self.risk.update_account(str(entry["account"]))
             for entry in self.liquidator.reset_negative_balances(item.account_id, now):
                 self.journal_record(entry)
             self.risk.update_account(item.account_id)

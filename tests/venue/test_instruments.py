@@ -180,3 +180,16 @@ def test_instrument_refuses_a_grid_finer_than_money_units() -> None:
             lot_size=Fraction(1, 10**3),
             brackets=BTCUSDT.brackets,
         )
+
+
+def test_maintenance_units_in_integers_matches_the_tiers() -> None:
+    """Table 2024: 60,000 in tier 1 (0.4%) is 240; 904,000 in tier 3 is 4,376 (as in the
+    liquidator's tier test); a notional at a cap belongs to the next tier."""
+    table = BRACKET_TABLES["binance-btcusdt-2024"]
+    usdt = 10**8
+    assert table.maintenance_units(60_000 * usdt) == 240 * usdt
+    assert table.maintenance_units(904_000 * usdt) == 4_376 * usdt
+    at_cap = table.tiers[0].cap * usdt
+    second = table.tiers[1]
+    assert table.maintenance_units(int(at_cap)) == (at_cap * second.mmr - second.cum * usdt)
+    assert table.maintenance_units(1) == 1  # 0.4% of one unit rounds up
