@@ -5,9 +5,9 @@ rows in the window): (a) no agents, the cost of the Tape and the venue's books; 
 market maker alone on a 100 ms conflated feed; (c) the three example agents. Each figure is the
 best of a few runs, so a noisy neighbour on a small machine inflates one run, not the figure.
 
-(d) replays a synthetic day of about 10M rows (`harness synth calm`: a depth snapshot, then diffs
-every 100 ms and trades in between) with no agents, in a fresh process so that the peak RSS is
-the replay's own.
+(d) replays a synthetic day of 10M messages (`harness synth calm`: a depth snapshot, then diffs
+every 100 ms and trades in between, about 17M rows) with no agents, in a fresh process so that
+the peak RSS is the replay's own.
 Linux carries a process's high-water mark across exec, so a child started from this (possibly
 large) process would report ours; the child therefore forks once more and measures in the fork,
 which starts a fresh mark. Set HARNESS_BENCH_DAY=0 to skip it.
@@ -62,7 +62,9 @@ CAPTURE_CASES = (
 )
 
 # The synthetic day: `harness synth calm` for 24 hours of BTCUSDT, a depth message every 100 ms
-# (864,000) and about 3.1M trades, so about 10M rows.
+# (864,000) and trades in between. With 36 trades a second it is about 4M messages (other benches
+# take hours of it); the day bench asks for 106, so that the day holds 10M messages.
+DAY_TRADES_PER_S = 106.0
 DAY = CALM.request(
     20240809,
     1_723_161_600_000_000_000,  # 2024-08-09T00:00:00Z
@@ -93,15 +95,12 @@ def _best_rate(scenario: Scenario) -> float:
 # --- the synthetic day -------------------------------------------------------------------------
 
 
-def write_synthetic_day(path: Path, hours: int = 24) -> int:
+def write_synthetic_day(path: Path, hours: int = 24, trades_per_s: float | None = None) -> int:
     """The first `hours` of the day of BTCUSDT in a fresh store at `path`; returns rows."""
-    request = CALM.request(
-        DAY.seed,
-        DAY.start_ns,
-        DAY.symbols,
-        DAY.exchange,
-        **{**DAY.knobs, "duration_s": hours * 3600},
-    )
+    knobs = {**DAY.knobs, "duration_s": hours * 3600}
+    if trades_per_s is not None:
+        knobs["trades_per_s"] = trades_per_s
+    request = CALM.request(DAY.seed, DAY.start_ns, DAY.symbols, DAY.exchange, **knobs)
     con = connect(path)
     try:
         report = synthesize(con, CALM, request)
@@ -140,7 +139,7 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 
 def _day(tmp: Path) -> list[tuple[str, float]]:
     db = tmp / "day.duckdb"
-    rows = write_synthetic_day(db)
+    rows = write_synthetic_day(db, trades_per_s=DAY_TRADES_PER_S)
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, str(db)],
         cwd=ROOT,
