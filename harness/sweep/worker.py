@@ -41,8 +41,8 @@ def execute(spec: RunSpec) -> dict[str, Any]:
         return failed_row(spec, str(error), time.perf_counter() - started)  # wall-clock ok
     except Exception as error:
         # A crash inside the simulation: keep its last frames, they locate the bug.
-        frames = traceback.format_exception(error, limit=-3)
-        return failed_row(spec, "".join(frames).strip(), time.perf_counter() - started)
+        frames = "".join(traceback.format_exception(error, limit=-3)).strip()
+        return failed_row(spec, frames, time.perf_counter() - started)  # wall-clock ok
     return {
         **_identity(spec),
         "status": OK,
