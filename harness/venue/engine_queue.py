@@ -170,7 +170,7 @@ class EngineQueue:
         begin = max(now, self.overloaded_until)
         if until > begin:
             self.overloaded_ns += until - begin
-        self.overloaded_until = max(self.overloaded_until, until)
+            self.overloaded_until = until
 
     def _refused_when_overloaded(self, kind: Kind) -> bool:
         if kind is Kind.NEW_ORDER or kind is Kind.AMEND:

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from harness.journal import REQUEST_THROTTLED, Journal
+from harness.journal import ORDER_QUERY, OVERLOAD_PASSED, REQUEST_THROTTLED, Journal
 from harness.sim.rng import make_stream
 from harness.venue.engine_queue import EngineQueue, QueueSettings
 from harness.venue.gateway import (
@@ -198,6 +198,13 @@ def test_reduce_only_exit_passes_overload_new_orders_do_not() -> None:
     (exit_,) = send(gw, order("x1", reduce_only=True), T0)
     assert isinstance(exit_, Forward)
     assert exit_.at == T0 + 40 * MS
+    # Journaled: the exit went into a queue deep enough to refuse new orders.
+    passed = records[-1]
+    assert (passed.ts, passed.kind, passed.account) == (T0, OVERLOAD_PASSED, "trader")
+    assert passed.fields["client_id"] == "x1"
+    assert passed.fields["queue_depth"] == 3
+    assert passed.fields["outcome"] == "queued"
+    assert passed.fields["completion_ns"] == T0 + 40 * MS
     (cancel,) = send(gw, Cancel(SYMBOL, "trader", "c0"), T0)
     assert isinstance(cancel, Forward)
 
@@ -235,6 +242,10 @@ def test_unknown_status_may_still_execute_and_the_query_tells() -> None:
     assert isinstance(answer, Respond) and isinstance(answer.response, QueryResult)
     assert answer.response.found
     assert answer.at == T0 + 30 * MS
+    query = records[-1]
+    assert (query.ts, query.kind, query.fields["client_id"]) == (T0 + 15 * MS, ORDER_QUERY, "c2")
+    assert query.fields["found"] is True
+    assert query.fields["answer_ns"] == T0 + 30 * MS
     (missing,) = send(gw, Query(SYMBOL, "trader", "never-sent"), T0 + 15 * MS)
     assert isinstance(missing, Respond) and isinstance(missing.response, QueryResult)
     assert not missing.response.found
