@@ -10,7 +10,8 @@ client picks to match answers) and leaves as outcomes the caller schedules on th
 
 Checks, first failure wins (nothing after it is counted or queued):
 0. a request over a websocket connection within the connection's message limit (else the
-   connection closes: WS_DISCONNECTED, code 1008, with the time until it is back; see `ws_limit`);
+   connection closes: WS_DISCONNECTED, code 1008, with the time until it is back; see `ws_limit`;
+   the close that makes an IP's connections closed too often bans the IP instead, 418);
 1. the key exists (401 UNKNOWN_KEY), the source IP is on the key's allow-list (403
    IP_NOT_ALLOWED), the request names the key's own account (403 ACCOUNT_MISMATCH), the key's
    scopes allow the endpoint (403 SCOPE: trading needs TRADE, queries READ; withdrawals are
@@ -278,7 +279,15 @@ class Gateway:
         body = request.body
         endpoint, kind, scope = _classify(body)
         if request.connection and self.ws_limit is not None:
-            closed_ns = self.ws_limit.check(request.connection, now)
+            closed_ns, ban_due = self.ws_limit.admit(request.connection, now, request.ip)
+            if ban_due:
+                ban = self.limiter.ban(request.ip, now)
+                reason = RejectReason.IP_BANNED
+                return [
+                    self._reject(
+                        request, endpoint, now, BANNED, reason, retry_after_ns=ban, ban_ns=ban
+                    )
+                ]
             if closed_ns:
                 reason = RejectReason.WS_DISCONNECTED
                 return [
