@@ -4,6 +4,7 @@ golden snapshot, and the story checked against the journal record by record."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -21,6 +22,7 @@ from harness.journal import (
 )
 from harness.replay import RunResult
 from harness.sim.clock import parse_instant
+from harness.sim.scenario import load_scenario
 from harness.testing import Golden
 from tests.conftest import ROOT
 
@@ -150,3 +152,19 @@ def test_summary_json_carries_the_figures(result: RunResult) -> None:
     assert {"unknown_statuses", "reconciled_found", "reconciled_resent", "doubled_orders"} <= set(
         trader
     )
+
+
+def test_before_october_2025_exits_were_refused_like_new_orders(capture_db: Path) -> None:
+    """`exits_pass_overload = false`, the older policy: the same stop-loss exit bounces off the
+    overloaded queue (given up and sent again by the strategy) and nothing passes as an exit."""
+    scenario = load_scenario(REPLAY)
+    old = dataclasses.replace(scenario.gateway, exits_pass_overload=False)
+    result = Golden.run(dataclasses.replace(scenario, gateway=old), db=capture_db)
+    assert result.throttling is not None
+    trader = result.throttling.agents["trader"]
+    assert trader.exits_passed_overload == 0
+    assert trader.overload_rejects > 0 and trader.given_up > 0
+    assert not any(r.kind == OVERLOAD_PASSED for r in result.journal.records())
+    # Its first exit intent never reached the engine; a later one did.
+    assert trader.missed_exits[0]["reached_at"] is None
+    assert trader.exits > 1
