@@ -53,6 +53,11 @@ LIMITS_CHANGED = "limits_changed"
 RISK_ALERT = "risk_alert"
 GUARDRAIL = "guardrail"
 
+# The engine queue under overload (harness/venue/gateway.py): an exit let through an overloaded
+# queue, and the answer to a reconciliation query after an unknown status.
+OVERLOAD_PASSED = "overload_passed"
+ORDER_QUERY = "order_query"
+
 KINDS = (
     ORDER_ACCEPTED,
     ORDER_REJECTED,
@@ -74,6 +79,8 @@ KINDS = (
     RISK_ALERT,
     LIMITS_CHANGED,
     GUARDRAIL,
+    OVERLOAD_PASSED,
+    ORDER_QUERY,
 )
 """The kinds the harness itself writes. The vocabulary is open: any lower_snake_case name works."""
 

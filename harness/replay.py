@@ -212,7 +212,9 @@ def _run(
             con, scenario.data.exchange, scenario.data.symbols, start, end, journal.records()
         ),
         risk=risk.summary() if risk is not None else None,
-        throttling=ThrottlingRun.measure(scenario, journal, venue, agents, end),
+        throttling=ThrottlingRun.measure(
+            scenario, journal, venue, agents, end, gateway.gateway.queues
+        ),
     )
 
 

@@ -199,9 +199,16 @@ def test_unknown_status_is_reconciled_and_never_doubles() -> None:
     assert stats.queries > 0
     assert sorted(stats.accepted.values()) == [1] * 10
     assert stats.given_up == 0
+    assert stats.doubled == 0
+    # Every unknown order was settled by a query: found (it executed) or resent under its id.
+    assert stats.reconciled_found > 0 and stats.reconciled_resent > 0
+    assert stats.reconciled_found + stats.reconciled_resent <= stats.queries
     naive = unknown_status_world(naive=True)
-    # The naive client resends under fresh ids: orders that did execute are placed again.
+    # The naive client resends under fresh ids: orders that did execute are placed again, and
+    # each acceptance beyond an intent's first counts as doubled.
     assert len(naive.client.stats.accepted) > 10
+    assert naive.client.stats.doubled == len(naive.client.stats.accepted) - 10
+    assert naive.client.stats.reconciled_found == naive.client.stats.reconciled_resent == 0
 
 
 def _recording_client(pace_ns: int = 0) -> tuple[SimEnv, ResilientClient, list[tuple[int, object]]]:

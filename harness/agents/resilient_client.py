@@ -113,6 +113,13 @@ class ClientStats:
     ack_latencies_ns: list[int] = field(default_factory=list)
     """From the strategy's order to the first engine answer about it, per order."""
     exits: list[ExitIntent] = field(default_factory=list)
+    reconciled_found: int = 0
+    """Reconciliation queries answered "found": the unknown order had reached the engine."""
+    reconciled_resent: int = 0
+    """Answered "not found": the order was resent under its own id."""
+    doubled: int = 0
+    """Orders the engine accepted once more for an intent already accepted (a naive resend under
+    a fresh id of an order that did execute); a careful client keeps this at 0."""
 
 
 @dataclass(slots=True)
@@ -132,6 +139,7 @@ class _Intent:
     client_id: str = ""
     """The order's id as the strategy knows it (a naive resend carries another)."""
     acked: bool = False
+    accepted: bool = False
     exit: ExitIntent | None = None
 
 
@@ -286,11 +294,15 @@ class ResilientClient(OrderClient):
             exit_intent.reached_at = delivered.ts
 
     def _on_engine_event(self, event: Event) -> None:
+        number = self._intent_of_order.get(event.client_id)
         if isinstance(event, Accepted):
             self.stats.accepted[event.client_id] += 1
+            if number is not None:
+                if self._intents[number].accepted:
+                    self.stats.doubled += 1
+                self._intents[number].accepted = True
         elif isinstance(event, Rejected):
             self.stats.rejected[f"engine:{event.reason}"] += 1
-        number = self._intent_of_order.get(event.client_id)
         if number is not None:
             intent = self._intents[number]
             if not intent.acked:
@@ -342,8 +354,13 @@ class ResilientClient(OrderClient):
     def _on_query(self, result: QueryResult) -> None:
         pending = self._pending.pop(result.request_id)
         original = pending.original
-        if original is not None and not result.found:
+        if original is None:
+            return
+        if result.found:
+            self.stats.reconciled_found += 1
+        else:
             # The order never reached the engine and never will: the same id is safe to resend.
+            self.stats.reconciled_resent += 1
             self._dispatch(_Pending(original, pending.retries, pending.intent))
 
     def _give_up(self, pending: _Pending, reject: GatewayReject) -> None:

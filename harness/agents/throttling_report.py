@@ -15,6 +15,16 @@ Cost. With `[gateway] compare_unthrottled = true` the scenario runs a second tim
 latency and faults) and each agent's cost is its equity there minus its equity here, in quote
 units (1e-8 USDT): positive when throttling cost money.
 
+Engine overload. Per agent: new orders refused by an overloaded engine queue (`overload_rejects`,
+retries included), unknown statuses received, how the careful client's reconciliation queries
+were answered (`reconciled_found`: the order had reached the engine; `reconciled_resent`: it had
+not and was resent under its own id), orders doubled by resends (`doubled_orders`) and exits let
+through an overloaded queue (`exits_passed_overload`, from the journal's `overload_passed`
+records). Per symbol (`queues`): the depth each message met on arrival as percentiles, the time
+the queue spent at or above its overload depth (clipped to the run's end), and the first and last
+overload reject; the journal's `request_throttled`, `overload_passed` and `order_query` records
+carry the same events one by one.
+
 Percentiles are nearest-rank on the integer values, so they are exact and reproducible.
 """
 
@@ -22,11 +32,12 @@ from __future__ import annotations
 
 import dataclasses
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from harness.journal import MARK, REQUEST_THROTTLED, Journal
+from harness.journal import MARK, OVERLOAD_PASSED, REQUEST_THROTTLED, Journal
 from harness.sim.clock import iso
 from harness.sim.scenario import Scenario
 from harness.venue.orders import Side
@@ -34,6 +45,7 @@ from harness.venue.orders import Side
 if TYPE_CHECKING:
     from harness.agents.resilient_client import ExitIntent
     from harness.agents.runtime import AgentRuntime
+    from harness.venue.engine_queue import EngineQueue
     from harness.venue.venue import Venue
 
 PERCENTILES = (50, 90, 99)
@@ -71,6 +83,12 @@ class _JournalFacts:
 
     marks: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)
     bans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    exits_passed: Counter[str] = field(default_factory=Counter)
+    """`overload_passed` records per account."""
+    overload_rejects: dict[str, list[int]] = field(default_factory=dict)
+    """Times of the OVERLOADED rejects per symbol."""
+    unknown_statuses: Counter[str] = field(default_factory=Counter)
+    """UNKNOWN_STATUS answers per symbol."""
 
     @classmethod
     def read(cls, journal: Journal) -> _JournalFacts:
@@ -87,6 +105,13 @@ class _JournalFacts:
                 if isinstance(ban, int) and ban > 0:
                     ip = str(record.fields["ip"])
                     facts.bans.setdefault(ip, []).append((record.ts, ban))
+                reason = record.fields["reason"]
+                if reason == "OVERLOADED":
+                    facts.overload_rejects.setdefault(record.symbol, []).append(record.ts)
+                elif reason == "UNKNOWN_STATUS":
+                    facts.unknown_statuses[record.symbol] += 1
+            elif record.kind == OVERLOAD_PASSED:
+                facts.exits_passed[record.account] += 1
         return facts
 
 
@@ -132,6 +157,12 @@ class AgentThrottling:
     exits: int
     missed_exits: list[dict[str, Any]]
     equity_units: int
+    overload_rejects: int = 0
+    unknown_statuses: int = 0
+    reconciled_found: int = 0
+    reconciled_resent: int = 0
+    doubled_orders: int = 0
+    exits_passed_overload: int = 0
     cost_vs_unthrottled_units: int | None = None
 
     def summary(self) -> dict[str, Any]:
@@ -146,6 +177,7 @@ class ThrottlingRun:
     throttled: bool
     agents: dict[str, AgentThrottling] = field(default_factory=dict)
     compared: bool = False
+    queues: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def measure(
@@ -155,6 +187,7 @@ class ThrottlingRun:
         venue: Venue,
         agents: Sequence[AgentRuntime],
         end: int,
+        queues: Mapping[str, EngineQueue] | None = None,
     ) -> ThrottlingRun:
         facts = _JournalFacts.read(journal)
         threshold = scenario.gateway.missed_exit_ticks
@@ -182,7 +215,15 @@ class ThrottlingRun:
                 exits=len(stats.exits),
                 missed_exits=missed,
                 equity_units=_equity(venue, agent.name),
+                overload_rejects=stats.rejected["OVERLOADED"],
+                unknown_statuses=stats.rejected["UNKNOWN_STATUS"],
+                reconciled_found=stats.reconciled_found,
+                reconciled_resent=stats.reconciled_resent,
+                doubled_orders=stats.doubled,
+                exits_passed_overload=facts.exits_passed[agent.name],
             )
+        for symbol, queue in (queues or {}).items():
+            run.queues[symbol] = queue_summary(queue, facts, end)
         return run
 
     def summary(self) -> dict[str, Any]:
@@ -190,7 +231,25 @@ class ThrottlingRun:
             "throttled": self.throttled,
             "compared_with_unthrottled": self.compared,
             "agents": {name: agent.summary() for name, agent in self.agents.items()},
+            "queues": self.queues,
         }
+
+
+def queue_summary(queue: EngineQueue, facts: _JournalFacts, end: int) -> dict[str, Any]:
+    """One symbol's engine queue over the run (see the module docstring)."""
+    settings = queue.settings
+    refused = facts.overload_rejects.get(queue.symbol, [])
+    return {
+        "service_rate_per_s": settings.service_rate_per_s,
+        "overload_depth": settings.overload_depth,
+        "arrivals": len(queue.arrival_depths),
+        "depth_at_arrival": percentiles(queue.arrival_depths),
+        "overloaded_ns": queue.overloaded_ns - max(0, queue.overloaded_until - end),
+        "overload_rejects": len(refused),
+        "first_overload_reject": iso(refused[0]) if refused else None,
+        "last_overload_reject": iso(refused[-1]) if refused else None,
+        "unknown_statuses": facts.unknown_statuses[queue.symbol],
+    }
 
 
 def _equity(venue: Venue, account: str) -> int:

@@ -1021,6 +1021,18 @@ class GatewayConfig:
         default=NS_PER_S,
         key="ws_reconnect_ms",
     )
+    ws_closes_before_ban: int = setting(
+        Integer(minimum=0),
+        "Closes of an IP's websocket connections within ws_close_window_ms that get the IP "
+        "banned (418, the rate-limit ban ladder); 0 never bans.",
+        default=5,
+    )
+    ws_close_window_ns: int = setting(
+        Duration(positive=True),
+        "Window in which ws_closes_before_ban closes are counted.",
+        default=5 * 60 * NS_PER_S,
+        key="ws_close_window_ms",
+    )
     missed_exit_ticks: int = setting(
         Integer(minimum=0),
         "An exit is missed when the mark passed its trigger by more than this before the exit "

@@ -21,6 +21,11 @@ the gateway. A seeded `unknown_share` of those answer 503 "unknown status" at `n
 of these, a seeded `unknown_executes` share still reaches the engine at its completion (the order
 may execute, the client cannot tell) and the rest are lost (they take no service time). The other
 timeouts simply wait their turn. The draws come from one named stream, in admission order.
+
+Measures, for the run's summary: the depth every message met on arrival (`arrival_depths`), and
+the time the queue spent at or above `overload_depth` (`overloaded_ns`, up to `overloaded_until`).
+Depth at time t is at least L exactly while t < free_at - (L - 1) x service, so each admission
+extends that union of intervals without any sampling.
 """
 
 from __future__ import annotations
@@ -110,7 +115,16 @@ def _draw(rng: np.random.Generator, share: Fraction) -> bool:
 class EngineQueue:
     """One symbol's inbound queue; see the module docstring."""
 
-    __slots__ = ("_free_at", "_rng", "service_ns", "settings", "symbol")
+    __slots__ = (
+        "_free_at",
+        "_rng",
+        "arrival_depths",
+        "overloaded_ns",
+        "overloaded_until",
+        "service_ns",
+        "settings",
+        "symbol",
+    )
 
     def __init__(self, symbol: str, settings: QueueSettings, rng: np.random.Generator) -> None:
         self.symbol = symbol
@@ -118,6 +132,14 @@ class EngineQueue:
         self.service_ns = settings.service_ns
         self._rng = rng
         self._free_at = 0
+        self.arrival_depths: list[int] = []
+        self.overloaded_ns = 0
+        self.overloaded_until = 0
+
+    def overloaded(self, depth: int) -> bool:
+        """True when a queue this deep refuses new orders."""
+        limit = self.settings.overload_depth
+        return limit is not None and depth >= limit
 
     def depth(self, now: int) -> int:
         pending = self._free_at - now
@@ -126,18 +148,29 @@ class EngineQueue:
     def admit(self, kind: Kind, now: int) -> Admission:
         settings = self.settings
         depth = self.depth(now)
-        limit = settings.overload_depth
-        if limit is not None and depth >= limit and self._refused_when_overloaded(kind):
+        self.arrival_depths.append(depth)
+        if self.overloaded(depth) and self._refused_when_overloaded(kind):
             return Overloaded(depth)
         start = max(now, self._free_at)
         completion = start + self.service_ns
         if completion - now > settings.timeout_ns and _draw(self._rng, settings.unknown_share):
             executes = _draw(self._rng, settings.unknown_executes)
             if executes:
-                self._free_at = completion
+                self._serve_until(completion, now)
             return Unknown(now + settings.timeout_ns, completion if executes else None, depth)
-        self._free_at = completion
+        self._serve_until(completion, now)
         return Admitted(completion, start - now, depth)
+
+    def _serve_until(self, completion: int, now: int) -> None:
+        self._free_at = completion
+        limit = self.settings.overload_depth
+        if limit is None:
+            return
+        until = completion - (limit - 1) * self.service_ns
+        begin = max(now, self.overloaded_until)
+        if until > begin:
+            self.overloaded_ns += until - begin
+            self.overloaded_until = until
 
     def _refused_when_overloaded(self, kind: Kind) -> bool:
         if kind is Kind.NEW_ORDER or kind is Kind.AMEND:

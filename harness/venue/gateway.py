@@ -10,7 +10,8 @@ client picks to match answers) and leaves as outcomes the caller schedules on th
 
 Checks, first failure wins (nothing after it is counted or queued):
 0. a request over a websocket connection within the connection's message limit (else the
-   connection closes: WS_DISCONNECTED, code 1008, with the time until it is back; see `ws_limit`);
+   connection closes: WS_DISCONNECTED, code 1008, with the time until it is back; see `ws_limit`;
+   the close that makes an IP's connections closed too often bans the IP instead, 418);
 1. the key exists (401 UNKNOWN_KEY), the source IP is on the key's allow-list (403
    IP_NOT_ALLOWED), the request names the key's own account (403 ACCOUNT_MISMATCH), the key's
    scopes allow the endpoint (403 SCOPE: trading needs TRADE, queries READ; withdrawals are
@@ -28,7 +29,11 @@ passes through the same FIFO queue as orders, so when it is answered every order
 it has reached the engine: "not found" is definitive, and resending the same client id is safe.
 
 Every reject is passed to the `record` sink as a journal-ready `ThrottleRecord` (kind
-`request_throttled`) stamped with the decision time, carrying the counters at that moment.
+`request_throttled`) stamped with the decision time, carrying the counters at that moment. So
+are the two other decisions a reader needs to explain an overload: an exit (reduce-only order)
+let into a queue deep enough to refuse new orders (`overload_passed`, with the depth and whether
+it was queued or timed out into an unknown status), and every query's answer (`order_query`:
+found or not, and when it is answered).
 """
 
 from __future__ import annotations
@@ -38,8 +43,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, NamedTuple, Protocol
 
-from harness.journal import REQUEST_THROTTLED, Value
-from harness.venue.engine_queue import Admitted, EngineQueue, Kind, Overloaded
+from harness.journal import ORDER_QUERY, OVERLOAD_PASSED, REQUEST_THROTTLED, Value
+from harness.venue.engine_queue import Admitted, EngineQueue, Kind, Overloaded, Unknown
 from harness.venue.rate_limits import BANNED, OK, Endpoint, Limits, RateLimiter
 from harness.venue.requests import Amend, Cancel, CancelAll, Submit, VenueRequest
 from harness.venue.ws_limit import ConnectionLimit
@@ -274,7 +279,15 @@ class Gateway:
         body = request.body
         endpoint, kind, scope = _classify(body)
         if request.connection and self.ws_limit is not None:
-            closed_ns = self.ws_limit.check(request.connection, now)
+            closed_ns, ban_due = self.ws_limit.admit(request.connection, now, request.ip)
+            if ban_due:
+                ban = self.limiter.ban(request.ip, now)
+                reason = RejectReason.IP_BANNED
+                return [
+                    self._reject(
+                        request, endpoint, now, BANNED, reason, retry_after_ns=ban, ban_ns=ban
+                    )
+                ]
             if closed_ns:
                 reason = RejectReason.WS_DISCONNECTED
                 return [
@@ -335,6 +348,8 @@ class Gateway:
                     queue_depth=admission.depth,
                 )
             ]
+        if kind is Kind.EXIT and queue.overloaded(depth):
+            self._note_exit_passed(request, admission, depth, now)
         if isinstance(admission, Admitted):
             completion: int | None = admission.completion_ns
             delay = admission.queue_delay_ns
@@ -367,6 +382,18 @@ class Gateway:
                     found,
                 )
                 outcomes.append(Respond(answer, admission.completion_ns))
+                self._note(
+                    now,
+                    ORDER_QUERY,
+                    answer.account,
+                    answer.symbol,
+                    {
+                        "answer_ns": answer.ts,
+                        "client_id": answer.client_id,
+                        "found": found,
+                        "request_id": request.request_id,
+                    },
+                )
             return outcomes
         if completion is not None:
             if isinstance(body, Submit):
@@ -374,6 +401,27 @@ class Gateway:
                 self._reached[reached] = completion
             outcomes.append(Forward(body, completion, request.request_id, usage, delay))
         return outcomes
+
+    def _note(
+        self, now: int, kind: str, account: str, symbol: str, fields: dict[str, Value]
+    ) -> None:
+        if self._record is not None:
+            self._record(ThrottleRecord(now, kind, account, symbol, fields))
+
+    def _note_exit_passed(
+        self, request: ApiRequest, admission: Admitted | Unknown, depth: int, now: int
+    ) -> None:
+        body = request.body
+        assert isinstance(body, Submit)
+        outcome = "queued" if isinstance(admission, Admitted) else "unknown"
+        fields: dict[str, Value] = {
+            "client_id": body.request.client_id or "",
+            "completion_ns": admission.completion_ns or 0,
+            "outcome": outcome,
+            "queue_depth": depth,
+            "request_id": request.request_id,
+        }
+        self._note(now, OVERLOAD_PASSED, body.request.account, body.symbol, fields)
 
     def _reached_before(self, body: Submit) -> bool:
         client_id = body.request.client_id

@@ -164,7 +164,14 @@ def build_gateway(
     }
     schedule = tightening_schedule(config, record) if throttle else None
     ws_limit = (
-        ConnectionLimit(config.ws_messages_per_s, config.ws_reconnect_ns) if throttle else None
+        ConnectionLimit(
+            config.ws_messages_per_s,
+            config.ws_reconnect_ns,
+            closes_before_ban=config.ws_closes_before_ban,
+            close_window_ns=config.ws_close_window_ns,
+        )
+        if throttle
+        else None
     )
     keys = [agent_key(agent) for agent in agents]
     gateway = Gateway(keys, limiter, queues, limits=schedule, record=record, ws_limit=ws_limit)

@@ -238,13 +238,26 @@ class RateLimiter:
             if now >= state.waiting_since + settings.strike_grace_ns:
                 state.strikes += 1
             if state.strikes >= settings.strikes_before_ban:
-                ban = min(settings.ban_base_ns << min(state.bans, 62), settings.ban_cap_ns)
-                state.bans += 1
-                state.strikes = 0
-                state.banned_until = now + ban
+                ban = self._ban(state, now)
                 return Decision(BANNED, ban, *used, limit=Limit.IP_BANNED, ban_ns=ban)
         else:
             state.strikes = 0
             state.waiting_since = now
         state.wait_until = max(state.wait_until, now + retry)
         return Decision(TOO_MANY, retry, *used, limit=broken)
+
+    def ban(self, ip: str, now: int) -> int:
+        """Ban the IP now, for another cause (its websocket connections closed repeatedly), on
+        the same ladder as the 418s here; returns the ban's length."""
+        state = self._ips.get(ip)
+        if state is None:
+            state = self._ips[ip] = _IpState()
+        return self._ban(state, now)
+
+    def _ban(self, state: _IpState, now: int) -> int:
+        settings = self.settings
+        ban = min(settings.ban_base_ns << min(state.bans, 62), settings.ban_cap_ns)
+        state.bans += 1
+        state.strikes = 0
+        state.banned_until = max(state.banned_until, now + ban)
+        return ban

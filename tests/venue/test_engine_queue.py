@@ -131,3 +131,19 @@ def test_unknown_status_is_seeded_and_reproducible() -> None:
 def test_bad_settings(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         QueueSettings(**bad)  # type: ignore[arg-type]
+
+
+def test_depth_on_arrival_and_time_at_the_overload_depth() -> None:
+    """1 ms a message, overload at depth 3: the queue is at depth >= 3 exactly while
+    now < free_at - 2 ms."""
+    q = queue(service_rate_per_s=1_000, overload_depth=3)
+    burst(q, 3, T0)  # free at T0 + 3 ms: depth >= 3 until T0 + 1 ms
+    assert q.overloaded_ns == MS
+    assert q.admit(Kind.NEW_ORDER, T0) == Overloaded(3)  # refused: takes no service time
+    assert isinstance(q.admit(Kind.EXIT, T0), Admitted)  # free at T0 + 4 ms: until T0 + 2 ms
+    assert q.overloaded_ns == 2 * MS
+    assert q.depth(T0 + 2 * MS - 1) == 3 and q.depth(T0 + 2 * MS) == 2
+    assert q.admit(Kind.CANCEL, T0 + 10 * MS) == Admitted(T0 + 11 * MS, 0, 0)
+    assert q.overloaded_ns == 2 * MS
+    assert q.overloaded_until == T0 + 2 * MS
+    assert q.arrival_depths == [0, 1, 2, 3, 3, 0]

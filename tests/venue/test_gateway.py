@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from harness.journal import REQUEST_THROTTLED, Journal
+from harness.journal import ORDER_QUERY, OVERLOAD_PASSED, REQUEST_THROTTLED, Journal
 from harness.sim.rng import make_stream
 from harness.venue.engine_queue import EngineQueue, QueueSettings
 from harness.venue.gateway import (
@@ -198,6 +198,13 @@ def test_reduce_only_exit_passes_overload_new_orders_do_not() -> None:
     (exit_,) = send(gw, order("x1", reduce_only=True), T0)
     assert isinstance(exit_, Forward)
     assert exit_.at == T0 + 40 * MS
+    # Journaled: the exit went into a queue deep enough to refuse new orders.
+    passed = records[-1]
+    assert (passed.ts, passed.kind, passed.account) == (T0, OVERLOAD_PASSED, "trader")
+    assert passed.fields["client_id"] == "x1"
+    assert passed.fields["queue_depth"] == 3
+    assert passed.fields["outcome"] == "queued"
+    assert passed.fields["completion_ns"] == T0 + 40 * MS
     (cancel,) = send(gw, Cancel(SYMBOL, "trader", "c0"), T0)
     assert isinstance(cancel, Forward)
 
@@ -235,6 +242,10 @@ def test_unknown_status_may_still_execute_and_the_query_tells() -> None:
     assert isinstance(answer, Respond) and isinstance(answer.response, QueryResult)
     assert answer.response.found
     assert answer.at == T0 + 30 * MS
+    query = records[-1]
+    assert (query.ts, query.kind, query.fields["client_id"]) == (T0 + 15 * MS, ORDER_QUERY, "c2")
+    assert query.fields["found"] is True
+    assert query.fields["answer_ns"] == T0 + 30 * MS
     (missing,) = send(gw, Query(SYMBOL, "trader", "never-sent"), T0 + 15 * MS)
     assert isinstance(missing, Respond) and isinstance(missing.response, QueryResult)
     assert not missing.response.found
@@ -304,3 +315,39 @@ def test_a_websocket_connection_over_its_message_limit_is_closed() -> None:
     # REST requests of the same key are not affected.
     assert isinstance(send(gw, order("rest"), T0 + 11 * MS)[0], Forward)
     assert isinstance(over_ws(11, T0 + 10 * MS + NS_PER_S)[0], Forward)
+
+
+def test_an_ip_whose_websocket_connections_keep_closing_is_banned() -> None:
+    """MECHANICS 6: the venue bans an IP it keeps disconnecting; the ban is the 418 ladder's
+    (2 minutes, then 4), and REST requests from the IP are refused too while it lasts."""
+    records: list[ThrottleRecord] = []
+    gw = make_gateway(records=records)
+    gw.ws_limit = ConnectionLimit(10, NS_PER_S, closes_before_ban=2, close_window_ns=60 * NS_PER_S)
+    request_ids = iter(range(1, 1_000))
+
+    def flood(start: int) -> GatewayReject:
+        """Eleven messages within 10 ms from `start`; the answer to the eleventh."""
+        for i in range(10):
+            body = order(f"w{start}-{i}")
+            request = ApiRequest("k-trader", "10.0.0.1", next(request_ids), body, "ws:t")
+            assert isinstance(gw.on_request(request, start + i * MS)[0], Forward)
+        body = order(f"w{start}-10")
+        request = ApiRequest("k-trader", "10.0.0.1", next(request_ids), body, "ws:t")
+        return rejected(gw.on_request(request, start + 10 * MS))
+
+    assert flood(T0).reason is RejectReason.WS_DISCONNECTED  # first close
+    banned = flood(T0 + 2 * NS_PER_S)  # second close within the minute: banned
+    assert (banned.status, banned.reason) == (418, RejectReason.IP_BANNED)
+    assert banned.ban_ns == banned.retry_after_ns == 120 * NS_PER_S
+    assert records[-1].fields["ban_ns"] == 120 * NS_PER_S
+    assert records[-1].fields["reason"] == "IP_BANNED"
+    # REST from the same IP is banned as well, with the time left.
+    rest = rejected(send(gw, order("rest"), T0 + 3 * NS_PER_S))
+    assert (rest.reason, rest.retry_after_ns) == (
+        RejectReason.IP_BANNED,
+        120 * NS_PER_S - NS_PER_S + 10 * MS,
+    )
+    # After the ban, two more closes: the next ban doubles.
+    later = T0 + 200 * NS_PER_S
+    assert flood(later).reason is RejectReason.WS_DISCONNECTED
+    assert flood(later + 2 * NS_PER_S).ban_ns == 240 * NS_PER_S
