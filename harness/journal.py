@@ -53,6 +53,9 @@ LIMITS_CHANGED = "limits_changed"
 RISK_ALERT = "risk_alert"
 GUARDRAIL = "guardrail"
 
+# The gateway's engine queues, sampled (harness/venue/gateway_runtime.py): depth when it changed.
+ENGINE_QUEUE = "engine_queue"
+
 KINDS = (
     ORDER_ACCEPTED,
     ORDER_REJECTED,
@@ -74,6 +77,7 @@ KINDS = (
     RISK_ALERT,
     LIMITS_CHANGED,
     GUARDRAIL,
+    ENGINE_QUEUE,
 )
 """The kinds the harness itself writes. The vocabulary is open: any lower_snake_case name works."""
 
