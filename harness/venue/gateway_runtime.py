@@ -11,9 +11,11 @@ Every gateway reject and every change of the limits in force is journaled, stamp
 decision time. Each symbol's engine queue depth is sampled every `QUEUE_SAMPLE_NS` and journaled
 (`engine_queue`, field `depth`) when it differs from the last journaled sample (0 at first), so
 the report can chart queue depth while a quiet run's journal stays as it was; only a throttled
-run samples (the unthrottled twin's journal is never written out). Fixed tightening steps are also asked for at their own instant, so a step shows in
-the journal when it happens, not when the next request comes; volatility rules read the venue's
-marks on the mark interval and are re-evaluated right after each.
+run samples (the unthrottled twin's journal is never written out).
+
+Fixed tightening steps are also asked for at their own instant, so a step shows in the journal
+when it happens, not when the next request comes; volatility rules read the venue's marks on the
+mark interval and are re-evaluated right after each.
 
 `build_gateway` turns the scenario's `[gateway]` section and the agents' keys into the parts.
 With `throttle = false` (the unthrottled twin of a run) limits are out of reach, nothing tightens,
