@@ -76,6 +76,10 @@ def test_every_figure_is_filled_and_equals_the_summary(tmp_path: Path, capture_d
     assert (first["liquidations"], first["cascade_depth"], first["adl_count"]) == (4, 1, 0)
     assert first["insurance_drawdown_units"] == 0
     assert first["lead_time_s"] == pytest.approx(104.0)
+    # The page shows money in USDT; the table keeps the units.
+    page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert first["insurance_fund_units"] == 100_007_236_360_000
+    assert "<td>1,000,072.36 USDT</td>" in page and "<td>83,226.68 USDT</td>" in page
 
 
 def _direct(base: Path, fee: str) -> dict[str, Any]:
