@@ -260,16 +260,15 @@ def agents(summary: Mapping[str, Any]) -> str:
     """`agents` (harness.replay): fills, rejects, wallet and PnL; money in USDT."""
     found = summary.get("agents") or {}
     columns = list(dict.fromkeys(name for figures in found.values() for name in figures))
-    header = ["agent", *(c.removesuffix("_units") + " (USDT)" if c.endswith("_units") else c
-                         for c in columns)]  # fmt: skip
-    rows = [
-        [
-            name,
-            *(_money(f.get(c), 4) if c.endswith("_units") else str(f.get(c, "")) for c in columns),
-        ]
-        for name, f in found.items()
-    ]
-    return table(header, rows, (0,))
+
+    def cell(figures: Mapping[str, Any], column: str) -> str:
+        if column.endswith("_units"):
+            return _money(figures.get(column), 4)
+        return str(figures.get(column, ""))
+
+    names = [c.removesuffix("_units") + " (USDT)" if c.endswith("_units") else c for c in columns]
+    rows = [[name, *(cell(f, c) for c in columns)] for name, f in found.items()]
+    return table(["agent", *names], rows, (0,))
 
 
 PATH_HEADER = (
