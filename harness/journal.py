@@ -57,6 +57,8 @@ GUARDRAIL = "guardrail"
 # queue, and the answer to a reconciliation query after an unknown status.
 OVERLOAD_PASSED = "overload_passed"
 ORDER_QUERY = "order_query"
+# The gateway's engine queues, sampled (harness/venue/gateway_runtime.py): depth when it changed.
+ENGINE_QUEUE = "engine_queue"
 
 KINDS = (
     ORDER_ACCEPTED,
@@ -81,6 +83,7 @@ KINDS = (
     GUARDRAIL,
     OVERLOAD_PASSED,
     ORDER_QUERY,
+    ENGINE_QUEUE,
 )
 """The kinds the harness itself writes. The vocabulary is open: any lower_snake_case name works."""
 

@@ -17,7 +17,7 @@ from harness.agents.runtime import AgentRuntime, usdt_units
 from harness.agents.throttling_report import ThrottlingRun, compare_unthrottled, unthrottled
 from harness.data.export import open_read_only
 from harness.journal import Journal
-from harness.report import real_liquidations, write_outputs
+from harness.report import real_liquidations, units, write_outputs
 from harness.risk.attach import attach_risk
 from harness.sim.clock import SimEnv, iso
 from harness.sim.scenario import Scenario
@@ -51,6 +51,8 @@ class RunResult:
     """`real_liquidations.summary`: the store's real forced orders against the simulated ones."""
     risk: dict[str, Any] | None = None
     throttling: ThrottlingRun | None = None
+    instruments: dict[str, dict[str, str]] = field(default_factory=dict)
+    """`units.scales`: tick and lot size per symbol, to show prices in USDT later."""
 
     @property
     def fingerprint(self) -> str:
@@ -68,6 +70,7 @@ class RunResult:
             "start": iso(self.start),
             "end": iso(self.end),
             "seed": self.scenario.seed,
+            "instruments": self.instruments,
             "messages": self.messages,
             "records": len(self.journal),
             "records_by_kind": dict(sorted(kinds.items())),
@@ -215,6 +218,7 @@ def _run(
         throttling=ThrottlingRun.measure(
             scenario, journal, venue, agents, end, gateway.gateway.queues
         ),
+        instruments=units.scales(instruments),
     )
 
 

@@ -11,8 +11,9 @@ Use it in your own suite (pytest and syrupy installed) by importing the fixture 
 The first run (`pytest --snapshot-update`) writes the text of the run (`harness.report.golden`:
 one line per liquidation-path step, then the key figures) to
 `__snapshots__/<test file>/<test name>.txt` next to the test; commit it. Later runs compare with
-it; on a difference the failure starts with the first differing line (the first differing step
-when the path changed), followed by syrupy's line diff.
+it; on a difference the failure is plain text (no colours, readable in a CI log): the first
+differing line (the first differing step when the path changed), the lines around it in both
+texts, and the start of a unified diff (`harness.report.golden.failure_message`).
 """
 
 from __future__ import annotations
@@ -26,23 +27,19 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from harness.replay import RunResult, run_scenario
-from harness.report.golden import first_difference, render
+from harness.report.golden import failure_message, render
 from harness.sim.scenario import Scenario, load_scenario
 
 
 class GoldenTextExtension(SingleFileSnapshotExtension):
-    """One readable `.txt` file per snapshot; diffs open with the first differing line."""
+    """One readable `.txt` file per snapshot; a difference is described by `failure_message`
+    instead of syrupy's diff, which colours every changed character separately."""
 
     file_extension = "txt"
     _write_mode = WriteMode.TEXT
 
     def diff_lines(self, serialized_data: Any, snapshot_data: Any) -> Iterator[str]:
-        difference = first_difference(
-            str(snapshot_data).splitlines(), str(serialized_data).splitlines()
-        )
-        if difference is not None:
-            yield from difference.describe().splitlines()
-        yield from super().diff_lines(serialized_data, snapshot_data)
+        yield from failure_message(str(snapshot_data), str(serialized_data)).splitlines()
 
 
 def golden_text(result: RunResult) -> str:
@@ -63,9 +60,8 @@ class Golden:
         return run_scenario(loaded, db=None if db is None else Path(db))
 
     def check(self, result: RunResult) -> None:
-        """Compare with the stored snapshot; a difference fails the test with the first
-        differing line and the line diff (written here, as pytest rewrites asserts in test
-        modules only)."""
+        """Compare with the stored snapshot; a difference fails the test with
+        `failure_message` (raised here, as pytest rewrites asserts in test modules only)."""
         if not self.snapshot == golden_text(result):  # noqa: SIM201 - syrupy's __eq__ records it
             pytest.fail("\n".join(self.snapshot.get_assert_diff()), pytrace=False)
 

@@ -12,7 +12,7 @@ import pytest
 from harness.agents.throttling_report import banned_ns
 from harness.data.ingest import ingest_paths
 from harness.data.store import connect
-from harness.journal import REQUEST_THROTTLED
+from harness.journal import ENGINE_QUEUE, REQUEST_THROTTLED
 from harness.replay import RunResult, run_scenario
 from harness.sim.clock import parse_instant
 from harness.sim.scenario import loads_scenario
@@ -255,3 +255,21 @@ def test_time_banned_counts_each_ban_once_and_stops_at_the_end() -> None:
     # Two bans of 120 s and 240 s, the second starting inside the first; the run ends at 300 s.
     assert banned_ns([(0, 120 * s), (100 * s, 240 * s)], 300 * s) == 300 * s
     assert banned_ns([(10 * s, 5 * s), (20 * s, 5 * s)], 300 * s) == 10 * s
+
+
+def test_engine_queue_depth_is_sampled_each_second_when_it_changes(db: Path) -> None:
+    result = _maker_run(db, "careful")
+    samples = [r for r in result.journal.records() if r.kind == ENGINE_QUEUE]
+    depths = [int(r.fields["depth"]) for r in samples]
+    assert max(depths) > 0 and min(depths) >= 0  # 10 messages/s: the quotes pile up
+    start = parse_instant(START)
+    assert all((r.ts - start) % NS_PER_S == 0 and r.symbol == "BTCUSDT" for r in samples)
+    assert all(a != b for a, b in pairwise([0, *depths]))  # journaled only when it changed
+    # Only the maker sends: the queue never holds more than it sent.
+    assert result.throttling is not None
+    assert max(depths) <= result.throttling.agents["maker"].sent
+
+
+def test_a_quiet_engine_queue_journals_no_samples(db: Path) -> None:
+    result = _run(db, "")
+    assert not [r for r in result.journal.records() if r.kind == ENGINE_QUEUE]

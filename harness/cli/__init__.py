@@ -11,6 +11,7 @@ from harness.cli.calc_cmds import calc
 from harness.cli.context import Ctx
 from harness.cli.data_cmds import data, ingest
 from harness.cli.export_cmds import data_export, data_import
+from harness.cli.help import PipelineGroup
 from harness.cli.replay_cmds import replay
 from harness.cli.report_cmds import diff, report, runs
 from harness.cli.sweep_cmds import sweep
@@ -18,7 +19,10 @@ from harness.cli.synth_cmds import synth
 from harness.data.store import ENV_DB, default_db_path
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=PipelineGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -31,23 +35,26 @@ def main(ctx: click.Context, db: Path | None) -> None:
     """Deterministic backtest and incident replay for crypto perpetual-futures venues.
 
     \b
-    Typical session:
-      harness ingest fixtures/btcusdt_20240808.gz     # load real ticks into the store
-      harness data ls                                  # what the store holds
-      harness book BTCUSDT --at 2024-08-08T23:58:00Z   # the book at an instant
+    A session, in the order of the commands below:
+      harness ingest fixtures/btcusdt_20240808.gz          # ticks in
+      harness data ls                                       # what the store holds
+      harness replay replays/btcusdt-2024-08-08-calm.toml   # run -> runs/<name>/
+      harness runs ls                                       # runs, key figures
+      harness diff runs/a runs/b                            # where two runs part
     """
     ctx.obj = Ctx(db=db or default_db_path())
 
 
+# Pipeline order, as `harness --help` lists them: data in, look at it, run, read the runs.
 main.add_command(ingest)
+main.add_command(synth)
 main.add_command(data)
 main.add_command(book)
 main.add_command(replay)
-main.add_command(calc)
-main.add_command(diff)
+main.add_command(sweep)
 main.add_command(runs)
 main.add_command(report)
-main.add_command(synth)
-main.add_command(sweep)
+main.add_command(diff)
+main.add_command(calc)
 data.add_command(data_export)
 data.add_command(data_import)

@@ -13,7 +13,7 @@ from harness.data.store import connect
 from harness.venue.l2book import ASK, BID
 
 
-@click.command()
+@click.command(short_help="Rebuild a symbol's order book at an instant from the store.")
 @click.argument("symbol")
 @click.option("--at", "at_text", required=True, help="Instant: ISO 8601 UTC or ns since epoch.")
 @click.option("--depth", type=click.IntRange(min=1), default=10, show_default=True)

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import click
 
+from harness.cli.help import PipelineGroup
 from harness.venue.funding import average_premium, funding_rate, rate_e8_toward_zero
 from harness.venue.instruments import BRACKET_TABLES, BracketTable, exact, load_bracket_table
 from harness.venue.margin import (
@@ -59,7 +60,9 @@ def plain(value: Fraction) -> str:
     return fixed(value, places)
 
 
-@click.group()
+@click.group(
+    cls=PipelineGroup, short_help="Venue money formulas (liquidation price, funding), exactly."
+)
 def calc() -> None:
     """Venue money formulas (liquidation price, funding rate), computed exactly.
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from harness.cli.context import Ctx, db_option
+from harness.cli.help import PipelineGroup
 from harness.cli.timefmt import iso
 from harness.data.errors import IngestError
 from harness.data.formats import FORMATS
@@ -15,16 +16,21 @@ from harness.data.formats.base import DEFAULT_TS_TOLERANCE_NS, IngestOptions
 from harness.data.ingest import FileReport, ingest_paths
 from harness.data.store import connect, inventory
 
-FORMAT_HELP = "; ".join(f"{fmt.name}: {fmt.description}" for fmt in FORMATS)
+FORMAT_LIST = "\b\nFormats (--format):\n" + "\n".join(
+    f"  {fmt.name:<32} {fmt.description}" for fmt in FORMATS
+)
 
 
-@click.command()
+@click.command(
+    short_help="Load venue recordings into the tick store (one transaction).", epilog=FORMAT_LIST
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--format",
     "format_name",
     type=click.Choice([fmt.name for fmt in FORMATS]),
-    help=f"Input format; detected from content when absent. {FORMAT_HELP}.",
+    metavar="FORMAT",
+    help="Input format, one of those listed below; detected from content when absent.",
 )
 @click.option("--exchange", help="Exchange name stored on every row (default: from the data).")
 @click.option("--symbol", help="Symbol stored on every row (default: from the data or file name).")
@@ -89,12 +95,12 @@ def _print_report(report: FileReport) -> None:
         )
 
 
-@click.group()
+@click.group(cls=PipelineGroup)
 def data() -> None:
     """Inspect the tick store."""
 
 
-@data.command("ls")
+@data.command("ls", short_help="Rows, time range and sequence gaps per exchange, symbol and kind.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per row, for machines.")
 @db_option
 @click.pass_obj

@@ -12,12 +12,17 @@ from harness.data.export import ExportError, export_window, import_export
 from harness.data.store import connect
 
 
-@click.command("export")
+@click.command("export", short_help="Write a window of the store to Parquet files for workers.")
 @click.option("--start", required=True, help="First instant (ISO 8601 UTC or ns).")
 @click.option("--end", required=True, help="Instant the window stops (exclusive).")
 @click.option("--symbols", required=True, help="Comma-separated symbols, e.g. BTCUSDT,ETHUSDT.")
 @click.option("--exchange", help="Exchange name as stored (default: every exchange).")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write (shared storage, for workers on other machines).",
+)
 @db_option
 @click.pass_obj
 def data_export(

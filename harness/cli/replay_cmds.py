@@ -12,6 +12,8 @@ from harness.cli.context import Ctx
 from harness.cli.timefmt import iso
 from harness.replay import ReplayError, run_scenario
 from harness.report import real_liquidations
+from harness.report.headline import liquidation_lines
+from harness.report.units import usdt
 from harness.risk.alert_summary import summary_lines
 from harness.sim.scenario import ScenarioError, load_scenario
 from harness.sim.tape import TapeStats
@@ -43,7 +45,7 @@ class _Progress:
             click.echo("", err=True)
 
 
-@click.command()
+@click.command(short_help="Run a scenario and write its run folder (journal, summary, report).")
 @click.argument("scenario_path", metavar="SCENARIO.toml", type=click.Path(path_type=Path))
 @click.option(
     "--out",
@@ -87,9 +89,11 @@ def replay(ctx: Ctx, scenario_path: Path, out: Path | None, db: Path | None) -> 
     for name, figures in summary["agents"].items():
         click.echo(
             f"  {name}: {figures['fills']} fills, {figures['rejects']} rejects, "
-            f"realized {figures['realized_pnl_units'] / 1e8:,.2f} USDT, "
-            f"fees {figures['fees_paid_units'] / 1e8:,.4f} USDT"
+            f"realized {usdt(figures['realized_pnl_units'])} USDT, "
+            f"fees {usdt(figures['fees_paid_units'], 4)} USDT"
         )
+    for line in liquidation_lines(summary):
+        click.echo(line)
     if "real_liquidations" in summary:
         click.echo("  " + real_liquidations.describe(summary["real_liquidations"]))
     for line in summary_lines(summary["risk"]):
@@ -99,7 +103,7 @@ def replay(ctx: Ctx, scenario_path: Path, out: Path | None, db: Path | None) -> 
         cost = figures["cost_vs_unthrottled_units"]
         refused = [r for r in figures["rejected"] if not r.startswith("engine:")]
         if refused or cost is not None:
-            shown = "" if cost is None else f", cost vs unthrottled {cost / 1e8:,.2f} USDT"
+            shown = "" if cost is None else f", cost vs unthrottled {usdt(cost)} USDT"
             click.echo(
                 f"  {name} ({figures['client']} client): {figures['sent']} requests, "
                 f"{figures['delivered']} reached the engine, banned "

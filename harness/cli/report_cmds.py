@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from harness.cli.help import PipelineGroup
 from harness.journal import JournalError
 from harness.report import write_outputs
 from harness.report.diff import Run, diff_runs, format_diff
@@ -23,7 +24,7 @@ def _read(path: Path) -> Run:
         raise click.ClickException(str(exc)) from None
 
 
-@click.command()
+@click.command(short_help="Compare two run folders; exit status 1 when they differ.")
 @click.argument("run_a", type=_RUN_DIR)
 @click.argument("run_b", type=_RUN_DIR)
 def diff(run_a: Path, run_b: Path) -> None:
@@ -37,7 +38,7 @@ def diff(run_a: Path, run_b: Path) -> None:
     sys.exit(0 if result.equal else 1)
 
 
-@click.group()
+@click.group(cls=PipelineGroup, short_help="List run folders with their key figures.")
 def runs() -> None:
     """Run folders written by `harness replay`."""
 
@@ -53,7 +54,12 @@ def runs() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
 def runs_ls(root: Path, as_json: bool) -> None:
-    """List runs: name, scenario, window, fingerprint, liquidations."""
+    """List runs: name, scenario, window, fingerprint and key figures.
+
+    Figures: liquidations, cascade depth, insurance fund drawdown (USDT), positions closed by
+    ADL, missed exits, rejects, and the risk alerts' lead time (s) before the first liquidation;
+    "-" where the run's summary has none. --json gives money in units of 1e-8 USDT.
+    """
     entries = list_runs(root)
     if as_json:
         click.echo(json.dumps(entries, indent=2))
@@ -64,7 +70,7 @@ def runs_ls(root: Path, as_json: bool) -> None:
             click.echo(line)
 
 
-@click.command()
+@click.command(short_help="Rebuild a run folder's liquidation_path.csv and report.html.")
 @click.argument("run_dir", metavar="DIR", type=_RUN_DIR)
 def report(run_dir: Path) -> None:
     """Rebuild a run's derived outputs (liquidation_path.csv, report.html) from its journal."""

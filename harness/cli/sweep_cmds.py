@@ -41,7 +41,7 @@ class _ProgressLine:
             click.echo("", err=True)
 
 
-@click.command()
+@click.command(short_help="Run a scenario over a grid of settings and seeds, in parallel.")
 @click.argument("scenario_path", metavar="SCENARIO.toml", type=click.Path(path_type=Path))
 @click.option(
     "--grid",
@@ -86,7 +86,9 @@ class _ProgressLine:
     "charts",
     multiple=True,
     type=click.Choice(FIGURE_NAMES),
-    help=f"Figure charted in index.html; repeatable (default: {', '.join(DEFAULT_CHARTS)}).",
+    metavar="FIGURE",
+    help=f"Figure charted in index.html, repeatable: {', '.join(FIGURE_NAMES)} (default: "
+    f"{', '.join(DEFAULT_CHARTS)}).",
 )
 def sweep(
     scenario_path: Path,

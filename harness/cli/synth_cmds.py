@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from harness.cli.context import Ctx, db_option
+from harness.cli.help import PipelineGroup
 from harness.cli.timefmt import iso, parse_time
 from harness.data.errors import IngestError
 from harness.data.store import connect
@@ -132,7 +133,7 @@ def _preset_command(chosen: Preset) -> click.Command:
     return db_option(command)
 
 
-class SynthGroup(click.Group):
+class SynthGroup(PipelineGroup):
     """`ls` plus one subcommand per preset, built from the preset's knobs."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -144,7 +145,9 @@ class SynthGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
-@click.group(cls=SynthGroup)
+@click.group(
+    cls=SynthGroup, short_help="Write a seeded synthetic tape into the tick store, like real data."
+)
 def synth() -> None:
     """Generate a seeded synthetic tape and write it to the tick store like real data.
 
@@ -156,7 +159,7 @@ def synth() -> None:
     """
 
 
-@synth.command("ls")
+@synth.command("ls", short_help="List the presets with their versions and descriptions.")
 def synth_ls() -> None:
     """List the presets with their versions and descriptions."""
     for chosen in PRESETS.values():

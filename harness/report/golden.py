@@ -12,6 +12,7 @@ any figure, and `first_difference` names it.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -86,3 +87,36 @@ def first_difference(expected: Iterable[str], actual: Iterable[str]) -> Differen
         if left != right:
             return Difference(number + 1, left, right)
     return None
+
+
+CONTEXT_LINES = 3
+DIFF_LINES = 30
+
+
+def failure_message(expected: str, actual: str) -> str:
+    """Why two snapshot texts differ, in plain text for a terminal or a CI log: the first
+    differing line, the lines around it in both texts, then the start of a unified diff (at most
+    `DIFF_LINES` lines; the whole texts are in the snapshot file and the run's folder)."""
+    old, new = expected.splitlines(), actual.splitlines()
+    difference = first_difference(old, new)
+    if difference is None:
+        return "the texts are equal"
+    parts = [difference.describe()]
+    for name, lines in (("expected", old), ("actual", new)):
+        parts.append(f"{name} around line {difference.line}:")
+        parts += _around(lines, difference.line)
+    diff = list(difflib.unified_diff(old, new, "expected", "actual", n=1, lineterm=""))
+    shown = diff[:DIFF_LINES]
+    cut = f", first {DIFF_LINES} of {len(diff)} lines" if len(diff) > DIFF_LINES else ""
+    parts.append(f"diff (- expected, + actual{cut}):")
+    parts += [f"  {line}" for line in shown]
+    return "\n".join(parts)
+
+
+def _around(lines: list[str], line: int) -> list[str]:
+    """The lines within `CONTEXT_LINES` of a 1-based line, numbered, the line itself marked."""
+    first = max(1, line - CONTEXT_LINES)
+    last = min(len(lines), line + CONTEXT_LINES)
+    if first > last:
+        return ["  (the text ends before this line)"]
+    return [f"{'>' if n == line else ' '} {n:5d}  {lines[n - 1]}" for n in range(first, last + 1)]

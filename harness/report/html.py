@@ -6,7 +6,9 @@ say "none in this run". The page holds nothing that depends on when or where it 
 rebuilding it from the same journal gives the same bytes.
 
 Series longer than `MAX_POINTS` are downsampled (`timeline.downsample`), so a day of marks stays
-quick to open. Prices stay in ticks and money in USDT (units / 1e8) only for display.
+quick to open. The page shows prices in USDT (ticks times the tick size the summary records) and
+money in USDT; the journal, summary.json and liquidation_path.csv keep the integers. The tables
+are in `tables`.
 """
 
 from __future__ import annotations
@@ -15,18 +17,20 @@ import html
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from importlib import resources
 from typing import Any
 
 from harness.journal import Journal, Record
+from harness.report import tables
 from harness.report.golden import key_figures
-from harness.report.liquidation_path import COLUMNS, Step, steps
-from harness.report.timeline import KNOWN_KINDS, Timeline, build, downsample
+from harness.report.liquidation_path import steps
+from harness.report.tables import NONE, Prices, table
+from harness.report.timeline import KNOWN_KINDS, Points, Timeline, build, downsample
+from harness.report.units import tick_sizes, usdt
 
 MAX_POINTS = 4000
-MAX_TABLE_ROWS = 2000
 UNITS_PER_USDT = 100_000_000
-NONE = "<p class='none'>none in this run</p>"
 
 _SCRIPT = """
 const DATA = JSON.parse(document.getElementById('chart-data').textContent);
@@ -49,10 +53,10 @@ body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
 table { border-collapse: collapse; font-size: 12px; margin-bottom: 1em; }
 td, th { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
 th { background: #f0f0f0; } td.text { text-align: left; }
+td { white-space: nowrap; } td.text:last-child { white-space: normal; min-width: 30em; }
 .none { color: #888; font-style: italic; } .chart { margin-bottom: 1em; }
 """
 
-_TEXT = " class='text'"
 _COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 
 
@@ -104,62 +108,55 @@ def _chart(
     }
 
 
-def _charts(timeline: Timeline) -> list[dict[str, Any]]:
+def _scaled(points: Points, factor: Fraction | None) -> list[tuple[int, float]]:
+    """Points times `factor` for drawing (USDT from ticks or units); unchanged without one."""
+    if factor is None:
+        return [(ts, float(value)) for ts, value in points]
+    scale = float(factor)
+    return [(ts, value * scale) for ts, value in points]
+
+
+def _charts(timeline: Timeline, ticks: Mapping[str, Fraction]) -> list[dict[str, Any]]:
     charts: list[dict[str, Any]] = []
     symbols = sorted({*timeline.mark, *timeline.last, *timeline.liquidations})
     for n, symbol in enumerate(symbols):
+        tick = ticks.get(symbol)
         named = [
-            ("last", timeline.last.get(symbol, []), False),
-            ("mark", timeline.mark.get(symbol, []), False),
-            ("liquidation (bankruptcy price)", timeline.liquidations.get(symbol, []), True),
+            ("last", _scaled(timeline.last.get(symbol, []), tick), False),
+            ("mark", _scaled(timeline.mark.get(symbol, []), tick), False),
+            (
+                "liquidation (bankruptcy price)",
+                _scaled(timeline.liquidations.get(symbol, []), tick),
+                True,
+            ),
+            ("risk alert (at the mark)", _scaled(timeline.alerts.get(symbol, []), tick), True),
         ]
-        charts.append(_chart(f"price-{n}", f"{symbol}: price, mark, liquidations", "ticks", named))
+        unit = "USDT" if tick is not None else "ticks"
+        title = f"{symbol}: price, mark, liquidations and risk alerts"
+        charts.append(_chart(f"price-{n}", title, unit, named))
     if timeline.fund:
-        usdt = [(ts, value / UNITS_PER_USDT) for ts, value in timeline.fund]
-        named_fund = [("fund", usdt, False)]
-        charts.append(_chart("fund", "Insurance fund balance", "USDT", named_fund, stepped=True))
+        fund = _scaled(timeline.fund, Fraction(1, UNITS_PER_USDT))
+        charts.append(
+            _chart("fund", "Insurance fund balance", "USDT", [("fund", fund, False)], stepped=True)
+        )
     if timeline.rejects:
-        named = [(reason, points, True) for reason, points in timeline.rejects.items()]
+        named = [(r, _scaled(points, None), True) for r, points in timeline.rejects.items()]
         charts.append(_chart("rejects", "Rejected requests per second", "count", named))
+    if timeline.limits:
+        named = [
+            (name, _scaled(points, None), name.startswith("used"))
+            for name, points in timeline.limits.items()
+        ]
+        title = "Rate limits: in force, and the usage a rejected request found"
+        charts.append(_chart("limits", title, "requests / weight", named))
+    if timeline.queue_depth:
+        named = [(s, _scaled(points, None), False) for s, points in timeline.queue_depth.items()]
+        title = "Engine queue depth (sampled each second, when it changed)"
+        charts.append(_chart("queue", title, "messages", named, stepped=True))
     for n, (name, series) in enumerate(timeline.other.items()):
-        named = [(who, points, False) for who, points in series.items()]
+        named = [(who, _scaled(points, None), False) for who, points in series.items()]
         charts.append(_chart(f"other-{n}", name, "", named))
     return charts
-
-
-def _table(header: list[str], rows: list[list[str]], text_columns: frozenset[int]) -> str:
-    if not rows:
-        return NONE
-    cut = len(rows) > MAX_TABLE_ROWS
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td{_TEXT if i in text_columns else ''}>{html.escape(c)}</td>"
-            for i, c in enumerate(row)
-        )
-        + "</tr>"
-        for row in rows[:MAX_TABLE_ROWS]
-    )
-    note = f"<p class='none'>first {MAX_TABLE_ROWS} of {len(rows)} rows</p>" if cut else ""
-    return f"<table><tr>{head}</tr>{body}</table>{note}"
-
-
-_PATH_TEXT = frozenset(
-    i for i, c in enumerate(COLUMNS) if c in ("time", "account", "symbol", "stage", "detail")
-)
-
-
-def _path_table(path: list[Step]) -> str:
-    return _table(list(COLUMNS), [step.cells() for step in path], _PATH_TEXT)
-
-
-def _agents_table(summary: Mapping[str, Any]) -> str:
-    agents = summary.get("agents") or {}
-    names = [name for figures in agents.values() for name in figures]
-    columns = list(dict.fromkeys(names))
-    rows = [[name, *(str(figures.get(c, "")) for c in columns)] for name, figures in agents.items()]
-    return _table(["agent", *columns], rows, frozenset((0,)))
 
 
 def _other_records(records: list[Record]) -> str:
@@ -175,15 +172,49 @@ def _other_records(records: list[Record]) -> str:
         return NONE
     header = ["seq", "ts_ns", "account", "symbol", "fields"]
     return "".join(
-        f"<h3>{html.escape(kind)} ({len(rows)})</h3>" + _table(header, rows, frozenset((2, 3, 4)))
+        f"<h3>{html.escape(kind)} ({len(rows)})</h3>" + table(header, rows, (2, 3, 4))
         for kind, rows in sorted(by_kind.items())
     )
+
+
+def _rejects(timeline: Timeline) -> str:
+    """Rejected requests by reason over the whole run (the chart shows them per second)."""
+    rows = [
+        [reason, str(sum(count for _, count in points))]
+        for reason, points in timeline.rejects.items()
+    ]
+    return table(["reason", "rejected requests"], rows, (0,))
+
+
+def _headline(summary: Mapping[str, Any]) -> str:
+    """The figures a reader looks for first, in one line."""
+    cascade = summary.get("cascade") or {}
+    fund = summary.get("insurance_fund") or {}
+    adl = summary.get("adl") or {}
+    lead = ((summary.get("risk") or {}).get("alerts") or {}).get("lead_time_s")
+    return tables.note(
+        f"Liquidations: {summary.get('liquidations', 0)}; cascade depth "
+        f"{cascade.get('depth', 0)}; insurance fund drawdown "
+        f"{usdt(int(fund.get('drawdown_units') or 0))} USDT; positions closed by ADL "
+        f"{adl.get('deleveraged', 0)}; alert lead time "
+        + (f"{lead} s" if lead is not None else "n/a")
+        + "."
+    )
+
+
+def _figure_value(name: str, value: str) -> str:
+    """Key figures in money units, also in USDT."""
+    if name.endswith("_units") and value.lstrip("-").isdigit():
+        return f"{value} ({usdt(int(value))} USDT)"
+    return value
 
 
 def render(journal: Journal, summary: Mapping[str, Any]) -> str:
     records = list(journal.records())
     timeline = build(records)
-    charts = _charts(timeline)
+    ticks = tick_sizes(summary)
+    prices = Prices(ticks)
+    charts = _charts(timeline, ticks)
     path = steps(records)
     figures = key_figures(summary)
     counts = Counter(record.kind for record in records)
@@ -195,21 +226,32 @@ def render(journal: Journal, summary: Mapping[str, Any]) -> str:
         f"<p>{html.escape(str(summary.get('start', '')))} .. "
         f"{html.escape(str(summary.get('end', '')))}, fingerprint "
         f"<code>{html.escape(str(summary.get('fingerprint', '')))}</code></p>",
+        _headline(summary),
         "<h2>Timeline</h2>",
         chart_divs,
         "<h2>Rejected requests</h2>",
-        "" if timeline.rejects else NONE,
+        _rejects(timeline),
+        "<h2>Risk alerts, strongest first</h2>",
+        tables.alerts(summary),
+        "<h2>Liquidation band: first warning, then forced reduction</h2>",
+        tables.band(summary, prices),
+        "<h2>Liquidation cascade</h2>",
+        tables.cascade(summary),
         f"<h2>Liquidation path ({len(path)} steps)</h2>",
-        _path_table(path),
+        tables.path(path, prices),
+        "<h2>Insurance fund and ADL</h2>",
+        tables.insurance_fund(summary),
+        "<h2>Throttling per agent</h2>",
+        tables.throttling(summary),
+        "<h2>Trader analytics: markouts, rebates, funding</h2>",
+        tables.traders(summary),
         "<h2>Agents</h2>",
-        _agents_table(summary),
+        tables.agents(summary),
         "<h2>Key figures</h2>",
-        _table(["figure", "value"], [[k, v] for k, v in figures.items()], frozenset((0, 1))),
+        table(["figure", "value"], [[k, _figure_value(k, v)] for k, v in figures.items()], (0, 1)),
         "<h2>Records by kind</h2>",
-        _table(
-            ["kind", "records"], [[k, str(n)] for k, n in sorted(counts.items())], frozenset((0,))
-        ),
-        "<h2>Other records (alerts, guardrails, gateway, ...)</h2>",
+        table(["kind", "records"], [[k, str(n)] for k, n in sorted(counts.items())], (0,)),
+        "<h2>Other records (guardrails, ...)</h2>",
         _other_records(records),
     ]
     return (

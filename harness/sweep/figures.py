@@ -2,8 +2,10 @@
 
 Each figure is a documented path into the summary dict. A `*` segment means every entry of a
 table (an agent each), whose values are added up: numbers add, tables of counts merge by key.
-A figure whose path is absent from the summary is null, so the results table fills in as the
-summary grows (gateway throttling, the liquidation path and the risk monitor add their parts).
+A figure whose path is absent from the summary is null (a summary written before the part that
+holds it existed). The paths follow the modules that write the summary: `harness.replay` (counts),
+`harness.venue.liquidation_report` (cascade, insurance fund, ADL), `harness.agents.
+throttling_report` (per agent) and `harness.risk.alert_summary` (alerts).
 """
 
 from __future__ import annotations
@@ -22,28 +24,26 @@ class Figure:
     doc: str
     kind: str = "int"
     """int, float (a number that may be fractional) or counts (a table of counts, kept as JSON)."""
-    counted: bool = False
-    """The path's last key is a count in a table of counts: absent from a present table is 0."""
 
 
 FIGURES: tuple[Figure, ...] = (
     Figure("liquidations", "liquidations", "Liquidations the engine started."),
     Figure(
         "liquidation_notional_units",
-        "liquidation_path.notional_units",
-        "Notional of liquidated positions, quote units (1e-8 USDT).",
+        "cascade.notional_units",
+        "Notional the liquidator's orders filled through the books, quote units (1e-8 USDT).",
     ),
+    Figure("cascade_depth", "cascade.depth", "Generations of the liquidation cascade."),
     Figure(
         "insurance_drawdown_units",
-        "liquidation_path.insurance_drawdown_units",
+        "insurance_fund.drawdown_units",
         "Insurance fund: start balance minus its lowest balance, quote units.",
     ),
     Figure("insurance_fund_units", "insurance_fund_units", "Insurance fund at the end."),
     Figure(
         "adl_count",
-        "records_by_kind.adl",
-        "Positions closed by auto-deleveraging (one journal record each).",
-        counted=True,
+        "adl.deleveraged",
+        "Positions of simulated accounts closed by auto-deleveraging.",
     ),
     Figure("margin_calls", "margin_calls", "Margin calls journaled."),
     Figure(
@@ -77,7 +77,7 @@ def extract(summary: Mapping[str, Any], figure: Figure) -> int | float | str | N
     steps = figure.path.split(".")
     found = _lookup(summary, steps)
     if not found:
-        return 0 if figure.counted and _lookup(summary, steps[:-1]) else None
+        return None
     if figure.kind == "counts":
         merged: dict[str, int] = {}
         for part in found:

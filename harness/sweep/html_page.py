@@ -2,7 +2,8 @@
 
 Each chart has one line per combination of the other grid keys; the line joins the mean over
 seeds at each value of the x key, and every run is a dot. Failed runs and null figures are left
-out of the charts (the table shows them). The page is one self-contained file (inline SVG).
+out of the charts (the table shows them). Money figures (`*_units`, 1e-8 USDT in results.parquet)
+are shown in USDT. The page is one self-contained file (inline SVG).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from harness.report.units import usdt
 from harness.sweep.figures import FIGURES
 from harness.sweep.grid import Axis, toml_literal
 from harness.sweep.results import grid_cell
@@ -20,6 +22,11 @@ from harness.sweep.svg_chart import Series, line_chart
 
 DEFAULT_CHARTS = ("liquidations", "insurance_drawdown_units", "missed_exits", "lead_time_s")
 _DOCS = {figure.column: f"{figure.doc} (summary path {figure.path})" for figure in FIGURES}
+UNITS_PER_USDT = 100_000_000
+
+
+def _is_money(column: str) -> bool:
+    return column.endswith("_units")
 
 
 def chart_for(table: pl.DataFrame, axes: Sequence[Axis], x_key: str, figure: str) -> str:
@@ -38,6 +45,7 @@ def chart_for(table: pl.DataFrame, axes: Sequence[Axis], x_key: str, figure: str
             f"<p class=note>No values for <b>{escape(figure)}</b>: no finished run's summary "
             f"has it ({escape(_DOCS.get(figure, figure))}).</p>"
         )
+    scale = 1 / UNITS_PER_USDT if _is_money(figure) else 1.0
     groups: dict[str, dict[float, list[float]]] = {}
     for row in ok.iter_rows(named=True):
         label = _label(x_axis, row[x_key])
@@ -45,7 +53,7 @@ def chart_for(table: pl.DataFrame, axes: Sequence[Axis], x_key: str, figure: str
             continue  # a row kept from an earlier grid
         name = ", ".join(f"{a.key}={_label(a, row[a.key])}" for a in others) or figure
         x = position[label]
-        groups.setdefault(name, {}).setdefault(x, []).append(float(row[figure]))
+        groups.setdefault(name, {}).setdefault(x, []).append(float(row[figure]) * scale)
     series = [
         Series(
             name,
@@ -58,7 +66,7 @@ def chart_for(table: pl.DataFrame, axes: Sequence[Axis], x_key: str, figure: str
         series,
         title=f"{figure} by {x_key}",
         x_label=x_key,
-        y_label=figure,
+        y_label="USDT" if _is_money(figure) else figure,
         x_ticks=[(position[label], label) for label in labels],
     )
 
@@ -127,5 +135,5 @@ def _cell(column: str, value: Any) -> str:
     if column == "fingerprint":
         return f'<code title="{escape(value)}">{escape(value[:12])}</code>'
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
+        return f"{usdt(value)} USDT" if _is_money(column) else f"{value:,}"
     return escape(str(value))

@@ -8,9 +8,14 @@ scheduled with `call_at` and only then put on the link, because a link never let
 overtake an earlier one: sending a far-future answer first would hold back everything after it.
 
 Every gateway reject and every change of the limits in force is journaled, stamped with the
-decision time. Fixed tightening steps are also asked for at their own instant, so a step shows in
-the journal when it happens, not when the next request comes; volatility rules read the venue's
-marks on the mark interval and are re-evaluated right after each.
+decision time. Each symbol's engine queue depth is sampled every `QUEUE_SAMPLE_NS` and journaled
+(`engine_queue`, field `depth`) when it differs from the last journaled sample (0 at first), so
+the report can chart queue depth while a quiet run's journal stays as it was; only a throttled
+run samples (the unthrottled twin's journal is never written out).
+
+Fixed tightening steps are also asked for at their own instant, so a step shows in the journal
+when it happens, not when the next request comes; volatility rules read the venue's marks on the
+mark interval and are re-evaluated right after each.
 
 `build_gateway` turns the scenario's `[gateway]` section and the agents' keys into the parts.
 With `throttle = false` (the unthrottled twin of a run) limits are out of reach, nothing tightens,
@@ -28,7 +33,7 @@ from typing import Any, Final
 
 import simpy
 
-from harness.journal import Journal
+from harness.journal import ENGINE_QUEUE, Journal
 from harness.sim.clock import SimEnv
 from harness.sim.scenario import AgentConfig, GatewayConfig
 from harness.venue.engine_queue import EngineQueue, QueueSettings
@@ -54,6 +59,9 @@ from harness.venue.tightening import (
 )
 from harness.venue.venue import Venue
 from harness.venue.ws_limit import ConnectionLimit
+
+QUEUE_SAMPLE_NS: Final = 1_000_000_000
+"""How often the engine queues' depth is looked at for the journal: 1 s, the mark cadence."""
 
 UNREACHABLE: Final = Limits(10**15, 10**15, 10**15)
 """The limits of an unthrottled run: no request count of a simulated day comes near."""
@@ -206,7 +214,10 @@ class GatewayRuntime:
         self._answers[account] = answers
 
     def start(self, end: int) -> None:
-        """Timers for the tightening steps inside the run and the volatility rules' marks."""
+        """Timers for the tightening steps inside the run, the volatility rules' marks and the
+        queue depth samples (a throttled run only)."""
+        if self.config.throttle:
+            self.env.process(self._sample_queues(end))
         schedule = self.schedule
         if schedule is None:
             return
@@ -216,6 +227,18 @@ class GatewayRuntime:
                 self.env.call_at(step.at_ns, partial(self._limits_at, step.at_ns))
         if any(isinstance(rule, VolatilityRule) for rule in schedule.rules):
             self.env.process(self._watch_marks(schedule, end))
+
+    def _sample_queues(self, end: int) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        journaled = dict.fromkeys(self.gateway.queues, 0)
+        while env.now + QUEUE_SAMPLE_NS < end:
+            yield env.timeout(QUEUE_SAMPLE_NS)
+            now = env.now
+            for symbol, queue in self.gateway.queues.items():
+                depth = queue.depth(now)
+                if depth != journaled[symbol]:
+                    journaled[symbol] = depth
+                    self.journal.append(now, ENGINE_QUEUE, "", symbol, depth=depth)
 
     def _limits_at(self, at: int) -> None:
         assert self.schedule is not None

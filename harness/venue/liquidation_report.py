@@ -21,6 +21,12 @@ and the accounts it made due (`triggered`). Generation: 1 for roots, else 1 + th
 generation among the causes. Depth is the highest generation, width the most accounts in one
 generation; notional is the total filled through books by liquidations (units of 1e-8 USDT).
 ADL closes positions off the book and moves no price, so it is not a cause.
+
+Insurance fund (`insurance_fund`): its starting balance (the `seed` flows journaled before any
+other flow), lowest and final balance, the drawdown (start minus lowest, never negative: what the
+run cost the fund at its worst) and the net flow per reason. ADL (`adl`): positions of simulated
+accounts closed by auto-deleveraging (`deleveraged`) and remainders closed against the recorded
+market (`outside`), one `adl` record each.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from typing import Any
 
 from harness import journal as jk
 from harness.journal import Record
+from harness.venue.accounts import EXTERNAL
+from harness.venue.insurance_fund import SEED
 
 IMPACT_STEPS = ("ioc", "ioc_fund_backed")
 REDUCTION_STEPS = ("partial", "full")
@@ -40,11 +48,46 @@ CASCADE_RULE = (
 
 
 def liquidation_report(records: list[Record], mark_interval_ns: int) -> dict[str, Any]:
-    """The summary's `liquidation_band` and `cascade` entries."""
+    """The summary's `liquidation_band`, `cascade`, `insurance_fund` and `adl` entries."""
     return {
         "liquidation_band": liquidation_band(records),
         "cascade": cascade(records, mark_interval_ns),
+        "insurance_fund": insurance_fund_path(records),
+        "adl": adl_counts(records),
     }
+
+
+def insurance_fund_path(records: list[Record]) -> dict[str, Any]:
+    """Start, lowest and end balance of the fund, its drawdown and net flows by reason."""
+    start = 0
+    started = False
+    balances: list[int] = []  # after each flow past the starting seeds
+    flows: dict[str, int] = {}
+    for r in records:
+        if r.kind != jk.INSURANCE_FUND:
+            continue
+        amount, balance = int(r.fields["amount"]), int(r.fields["balance"])
+        reason = str(r.fields["reason"])
+        if reason == SEED and not started:
+            start += amount
+            continue
+        started = True
+        flows[reason] = flows.get(reason, 0) + amount
+        balances.append(balance)
+    lowest = min([start, *balances])
+    return {
+        "start_units": start,
+        "min_units": lowest,
+        "end_units": balances[-1] if balances else start,
+        "drawdown_units": max(0, start - lowest),
+        "flows_units": dict(sorted(flows.items())),
+    }
+
+
+def adl_counts(records: list[Record]) -> dict[str, int]:
+    adl = [r for r in records if r.kind == jk.ADL]
+    outside = sum(1 for r in adl if r.account == EXTERNAL)
+    return {"deleveraged": len(adl) - outside, "outside": outside}
 
 
 def _step(record: Record) -> object:

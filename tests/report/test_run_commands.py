@@ -37,9 +37,15 @@ def test_diff_names_the_first_divergence_and_the_first_differing_step(
                              "liquidated=lev3")  # fmt: skip
     assert lines[5].endswith("fund_clearance_fee fund=100000154250000 amount=154250000 "
                              "liquidated=lev3")  # fmt: skip
-    assert lines[6] == "key figures that differ (3):"
+    assert lines[6] == "key figures that differ (5):"
     assert lines[7].startswith("  fingerprint: ")
-    assert lines[8:] == ["  records: 276 -> 281", "  records_by_kind.insurance_fund: 6 -> 11"]
+    # The fund's flows split differently and add up to the same 72.3636 USDT.
+    assert lines[8:] == [
+        "  records: 276 -> 281",
+        "  records_by_kind.insurance_fund: 6 -> 11",
+        "  insurance_fund.flows_units.clearance_fee: 7236360000 -> 832266788",
+        "  insurance_fund.flows_units.liquidation_surplus: (absent) -> 6404093212",
+    ]
 
 
 def test_two_runs_of_one_scenario_are_equal(
@@ -71,13 +77,52 @@ def test_runs_ls_lists_run_folders_in_name_order(
         "end": "2024-08-08T23:58:00Z",
         "fingerprint": summary["fingerprint"],
         "liquidations": 4,
+        "cascade_depth": 1,
+        "insurance_drawdown_units": 0,
+        "adl_count": 0,
+        "missed_exits": 0,
+        "rejects": 0,
+        "lead_time_s": None,  # no alert before the first liquidation
         "records": summary["records"],
     }
     code, table = _cli("runs", "ls", "--dir", str(tmp_path))
     assert table[0].split() == ["run", "scenario", "start", "end", "fingerprint", "liquidations",
-                                "records"]  # fmt: skip
+                                "cascade_depth", "fund_drawdown_usdt", "adl", "missed_exits",
+                                "rejects", "lead_time_s", "records"]  # fmt: skip
     window = ["2024-08-08T23:55:00Z", "2024-08-08T23:58:00Z"]
-    assert table[1].split()[:5] == ["a-base", "overlevered", *window, summary["fingerprint"][:12]]
+    figures = ["4", "1", "0.00", "0", "0", "0", "-"]
+    fingerprint = summary["fingerprint"][:12]
+    assert table[1].split() == ["a-base", "overlevered", *window, fingerprint, *figures,
+                                str(summary["records"])]  # fmt: skip
+
+
+def test_replay_prints_the_liquidation_figures(capture_db: Path, tmp_path: Path) -> None:
+    from tests.liquidating import write_scenario
+
+    scenario = write_scenario(tmp_path, capture_db)
+    code, lines = _cli("replay", str(scenario), "--out", str(tmp_path / "run"))
+    assert code == 0
+    # tests/liquidating.py: lev3, then lev1 (twice, tier by tier) and lev2; the liquidator's
+    # IOCs filled 83,226.6788 USDT; the fund only took clearance fees (+72.3636 USDT).
+    assert "  liquidations: 4 (3 accounts), cascade depth 1, widest generation 3, " \
+        "83,226.68 USDT filled through the book" in lines  # fmt: skip
+    assert "  insurance fund drawdown 0.00 USDT (start 1,000,000.00, lowest 1,000,000.00, " \
+        "end 1,000,072.36); ADL: 0 positions" in lines  # fmt: skip
+    assert "  lev3: 1 fills, 0 rejects, realized -42.25 USDT, fees 7.7260 USDT" in lines
+
+
+def test_help_lists_commands_in_pipeline_order_one_line_each() -> None:
+    code, lines = _cli("--help")
+    assert code == 0
+    start = lines.index("Commands:") + 1
+    names = [line.split()[0] for line in lines[start:]]
+    assert names == ["ingest", "synth", "data", "book", "replay", "sweep", "runs", "report",
+                     "diff", "calc"]  # fmt: skip
+    assert not any(line.endswith("...") for line in lines[start:])  # no cut-off helps
+    for group in ("data", "runs", "calc", "synth"):
+        code, sub = _cli(group, "--help")
+        commands = sub[sub.index("Commands:") + 1 :]
+        assert code == 0 and not any(line.endswith("...") for line in commands), group
 
 
 def test_report_rebuilds_the_outputs_from_the_journal(liquidated_run: Path, tmp_path: Path) -> None:

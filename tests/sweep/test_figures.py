@@ -34,13 +34,12 @@ def test_present_paths_are_read_and_summed_over_agents() -> None:
     assert extract(SUMMARY, BY_COLUMN["lead_time_s"]) == pytest.approx(12.5)
 
 
-def test_absent_paths_are_null_and_counted_kinds_zero() -> None:
+def test_absent_paths_are_null() -> None:
     figures = extract_all(SUMMARY)
     assert figures["insurance_drawdown_units"] is None
     assert figures["missed_exit_cost_units"] is None  # no agent has the key
-    assert figures["adl_count"] == 0  # records_by_kind is there without adl records
-    assert extract({}, BY_COLUMN["adl_count"]) is None
-    assert extract({"records_by_kind": {"adl": 4}}, BY_COLUMN["adl_count"]) == 4
+    assert figures["adl_count"] is None
+    assert extract({"adl": {"deleveraged": 4, "outside": 1}}, BY_COLUMN["adl_count"]) == 4
     assert extract({"risk": {"alerts": {"lead_time_s": None}}}, BY_COLUMN["lead_time_s"]) is None
 
 

@@ -50,7 +50,7 @@ def test_one_worker_table_matches_direct_replays(
     )
     assert fingerprints[3] == direct.fingerprint
     assert one_worker["liquidations"].to_list() == [0, 0, 0, 0]
-    assert one_worker["insurance_drawdown_units"].null_count() == 4  # not in the summary yet
+    assert one_worker["insurance_drawdown_units"].to_list() == [0, 0, 0, 0]  # no fund flows
 
 
 def test_two_workers_give_the_same_rows(
@@ -62,7 +62,8 @@ def test_two_workers_give_the_same_rows(
     assert two.select(columns).equals(one_worker.select(columns))
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert "liquidations by venue.replenishment</text>" in page
-    assert "No values for <b>insurance_drawdown_units</b>" in page
+    assert "insurance_drawdown_units by venue.replenishment</text>" in page
+    assert "No values for <b>lead_time_s</b>" in page  # no liquidation in the window
 
 
 @pytest.mark.slow

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from harness.journal import Journal
-from harness.venue.liquidation_report import cascade, liquidation_band
+from harness.venue.accounts import EXTERNAL
+from harness.venue.liquidation_report import (
+    adl_counts,
+    cascade,
+    insurance_fund_path,
+    liquidation_band,
+)
 
 S = 1_000_000_000
 MS = 1_000_000
@@ -79,3 +85,43 @@ def test_band_gives_first_warning_and_forced_reduction_with_marks() -> None:
     }
     # B went past every level between two marks: no warning before its reduction.
     assert band["B"]["warning_ts"] is None and band["B"]["warning_to_reduction_ns"] is None
+
+
+def _fund(j: Journal, ts: int, amount: int, reason: str, balance: int) -> None:
+    j.append(ts, "insurance_fund", "", "BTC", amount=amount, reason=reason, balance=balance)
+
+
+def test_insurance_fund_path_measures_the_drawdown_from_the_seeded_start() -> None:
+    # Seeded 1000 in two parts; +30 fee, -500 shortfall (low 530), +20 fee, a 100 top-up: the
+    # drawdown is 1000 - 530 = 470 whatever comes after the low.
+    j = Journal()
+    _fund(j, 0, 600, "seed", 600)
+    _fund(j, 0, 400, "seed", 1000)
+    _fund(j, 1 * S, 30, "clearance_fee", 1030)
+    _fund(j, 2 * S, -500, "shortfall", 530)
+    _fund(j, 3 * S, 20, "clearance_fee", 550)
+    _fund(j, 4 * S, 100, "seed", 650)
+    assert insurance_fund_path(list(j.records())) == {
+        "start_units": 1000,
+        "min_units": 530,
+        "end_units": 650,
+        "drawdown_units": 470,
+        "flows_units": {"clearance_fee": 50, "seed": 100, "shortfall": -500},
+    }
+
+
+def test_a_fund_that_only_grew_has_no_drawdown() -> None:
+    j = Journal()
+    _fund(j, 0, 1000, "seed", 1000)
+    _fund(j, 1 * S, 30, "clearance_fee", 1030)
+    path = insurance_fund_path(list(j.records()))
+    assert (path["drawdown_units"], path["min_units"], path["end_units"]) == (0, 1000, 1030)
+    assert insurance_fund_path([])["drawdown_units"] == 0
+
+
+def test_adl_counts_simulated_positions_apart_from_the_recorded_market() -> None:
+    j = Journal()
+    j.append(1 * S, "adl", "B", "BTC", rank=1, qty=3)
+    j.append(1 * S, "adl", "C", "BTC", rank=2, qty=2)
+    j.append(1 * S, "adl", EXTERNAL, "BTC", rank=3, qty=1)
+    assert adl_counts(list(j.records())) == {"deleveraged": 2, "outside": 1}
