@@ -227,4 +227,4 @@ def bitmex_adl_score(
 
 def adl_ranking(scores: Mapping[K, Fraction]) -> list[K]:
     """Keys by score, highest first; equal scores keep the mapping's (insertion) order."""
-    return sorted(scores, key=lambda key: -scores[key])
+    return sorted(scores, key=scores.__getitem__, reverse=True)  # reverse keeps ties in order
