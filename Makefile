@@ -34,13 +34,17 @@ browser:
 
 test: lint pytest
 
-# Ingests the bundled capture into a fresh store, then replays the calm incident end to end.
+# Ingests the bundled capture and generates the seeded 2025-10-10 crash tape into a fresh store,
+# then replays both incidents end to end: the calm one, then the crash with its cascade.
 demo: $(STAMP)
 	@mkdir -p data
 	@rm -f $(DEMO_DB)
 	$(BIN)/harness --db $(DEMO_DB) ingest fixtures/btcusdt_20240808.gz
+	$(BIN)/harness --db $(DEMO_DB) synth altcoin-crash-2025-10-10 --seed 7
 	$(BIN)/harness --db $(DEMO_DB) data ls
 	$(BIN)/harness replay replays/btcusdt-2024-08-08-calm.toml --db $(DEMO_DB) --out runs/demo
+	$(BIN)/harness replay replays/altcoin-crash-2025-10-10.toml --db $(DEMO_DB) --out runs/altcoin-crash
+	@echo "open in a browser: runs/demo/report.html (calm) and runs/altcoin-crash/report.html (crash)"
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -58,7 +58,16 @@ class RunResult:
     def fingerprint(self) -> str:
         return self.journal.fingerprint()
 
+    _summary: tuple[int, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    """The last summary and the journal length it was made at: reading back a large journal
+    (a crash replay's 400k records) costs seconds, and writing a run needs the summary thrice."""
+
     def summary(self) -> dict[str, Any]:
+        if self._summary is None or self._summary[0] != len(self.journal):
+            self._summary = (len(self.journal), self._make_summary())
+        return self._summary[1]
+
+    def _make_summary(self) -> dict[str, Any]:
         records = list(self.journal.records())
         kinds = Counter(record.kind for record in records)
         liquidations = [

@@ -1194,8 +1194,22 @@ class PopulationConfig:
     )
     multi_symbol_share: Decimal = setting(
         _SHARE,
-        "Share of cross accounts holding every symbol (the notional split evenly).",
+        "Share of cross accounts holding several symbols (the notional split evenly).",
         default=Decimal("0.2"),
+    )
+    multi_symbol_counts: tuple[int, ...] = setting(
+        ListOf(Integer(minimum=2), unique=True),
+        "How many symbols a multi-symbol account holds, drawn evenly from this list (which "
+        "symbols: a uniform draw among the population's).",
+        default=(),
+        default_doc="every symbol",
+    )
+    symbol_leverage_weights: Mapping[str, tuple[int, ...]] = setting(
+        MapOf(ListOf(Integer(minimum=0)), SYMBOL_PATTERN, "symbol"),
+        "Per-symbol weights of leverages, e.g. { SUIUSDT = [0, 1, 3] }: positions in that "
+        "symbol draw their leverage with these instead of leverage_weights.",
+        default_factory=_empty_mapping,
+        default_doc="leverage_weights",
     )
     notional_min: Decimal = setting(
         DecimalNumber(Decimal(0), open_min=True),
@@ -1224,6 +1238,12 @@ class PopulationConfig:
             raise SettingError("leverage_weights", "needs a positive weight")
         if self.notional_max < self.notional_min:
             raise SettingError("notional_max", "is below notional_min")
+        for symbol, weights in self.symbol_leverage_weights.items():
+            key = f"symbol_leverage_weights.{symbol}"
+            if len(weights) != len(self.leverages):
+                raise SettingError(key, "needs one weight per entry of leverages")
+            if not any(weights):
+                raise SettingError(key, "needs a positive weight")
 
 
 @config

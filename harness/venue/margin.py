@@ -197,7 +197,9 @@ def binance_adl_score(upnl: Fraction, wallet: Fraction, maintenance: Fraction) -
 
     PnL% = max(0, UPnL) / max(1, WB); margin ratio = MM / (WB + UPnL), 0 when that is <= 0.
     """
-    pnl_pct = max(Fraction(0), upnl) / max(Fraction(1), wallet)
+    if upnl <= 0:
+        return Fraction(0)  # PnL% is 0: skip the rest (a crash ranks thousands of losers)
+    pnl_pct = upnl / max(Fraction(1), wallet)
     balance = wallet + upnl
     ratio = maintenance / balance if balance > 0 else Fraction(0)
     return pnl_pct * ratio
@@ -225,4 +227,4 @@ def bitmex_adl_score(
 
 def adl_ranking(scores: Mapping[K, Fraction]) -> list[K]:
     """Keys by score, highest first; equal scores keep the mapping's (insertion) order."""
-    return sorted(scores, key=lambda key: -scores[key])
+    return sorted(scores, key=scores.__getitem__, reverse=True)  # reverse keeps ties in order

@@ -17,9 +17,11 @@ between machines): sizes are log-uniform on a grid of eighths of an octave compu
 
 Rules: leverage is capped by the bracket of the position's notional (a 100x draw on a large
 position gets the bracket's maximum); isolated accounts hold one symbol; a cross account drawn
-as multi-symbol holds every population symbol, its notional split evenly, each side drawn on its
-own; entries are uniform within +- `entry_spread` of the symbol's first trade price in the
-window, rounded to the tick.
+as multi-symbol holds every population symbol (or, with `multi_symbol_counts`, a uniform subset
+of a drawn size), its notional split evenly, each side drawn on its own; `symbol_leverage_weights`
+gives a symbol its own leverage distribution (alts levered higher than the major); entries are
+uniform within +- `entry_spread` of the symbol's first trade price in the window, rounded to the
+tick.
 """
 
 from __future__ import annotations
@@ -96,11 +98,13 @@ def synthetic(
     symbol_at = rng.integers(0, len(symbols), n)
     longs = rng.integers(0, MILLION, (n, len(symbols))) < int(config.long_share * MILLION)
     offsets = rng.integers(-MILLION, MILLION + 1, (n, len(symbols)))
+    chosen = _multi_symbol_draws(config, len(symbols), n, rng)
+    leverage_by_symbol = _symbol_leverage_draws(config, symbols, n, rng)
     spread = Fraction(config.entry_spread)
     width = len(str(max(n - 1, 0)))
     members: list[Member] = []
     for i in range(n):
-        held = list(range(len(symbols))) if multi[i] and not isolated[i] else [int(symbol_at[i])]
+        held = chosen[i] if multi[i] and not isolated[i] else [int(symbol_at[i])]
         share = grid[int(size_at[i])] / len(held)
         holdings = []
         for s in held:
@@ -110,11 +114,41 @@ def synthetic(
             entry = max(1, round(ref + ref * spread * Fraction(int(offsets[i, s]), MILLION)))
             lots = max(1, math.floor(share / (inst.tick_size * inst.lot_size * entry)))
             lots = lots if longs[i, s] else -lots
-            leverage = _capped_leverage(inst, lots, entry, config.leverages[int(leverage_at[i])])
+            drawn = leverage_by_symbol.get(symbol, leverage_at)
+            leverage = _capped_leverage(inst, lots, entry, config.leverages[int(drawn[i])])
             holdings.append(Holding(symbol, lots, entry, leverage, bool(isolated[i])))
         deposit = sum(_initial_margin(instruments[h.symbol], h) for h in holdings)
         members.append(Member(f"pop{i:0{width}d}", deposit, tuple(holdings)))
     return members
+
+
+def _multi_symbol_draws(
+    config: PopulationConfig, count: int, n: int, rng: np.random.Generator
+) -> list[list[int]]:
+    """The symbol indexes each account would hold if drawn multi-symbol: every symbol, or (with
+    `multi_symbol_counts`) a uniform subset of a drawn size, in the population's symbol order.
+    Drawn after every other stream so that leaving the setting out keeps earlier populations."""
+    if not config.multi_symbol_counts:
+        return [list(range(count))] * n
+    sizes = [min(size, count) for size in config.multi_symbol_counts]
+    size_at = rng.integers(0, len(sizes), n)
+    order = np.argsort(rng.integers(0, MILLION, (n, count)), axis=1, kind="stable")
+    return [sorted(int(s) for s in order[i, : sizes[int(size_at[i])]]) for i in range(n)]
+
+
+def _symbol_leverage_draws(
+    config: PopulationConfig, symbols: list[str], n: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Per symbol with its own `symbol_leverage_weights`, each account's leverage index for a
+    position in that symbol (drawn in the population's symbol order, after every other draw)."""
+    drawn: dict[str, np.ndarray] = {}
+    for symbol in symbols:
+        weights = config.symbol_leverage_weights.get(symbol)
+        if weights:
+            bounds = np.cumsum(np.array(weights))
+            draws = rng.integers(0, int(bounds[-1]), n)
+            drawn[symbol] = np.searchsorted(bounds, draws, side="right")
+    return drawn
 
 
 def explicit(config: PopulationConfig, instruments: Mapping[str, Instrument]) -> list[Member]:
@@ -217,6 +251,11 @@ def populate(
             if symbol not in instruments:
                 raise ValueError(f"population.symbols: {symbol} is not in data.symbols")
         symbols = list(config.symbols or instruments)
+        for symbol in config.symbol_leverage_weights:
+            if symbol not in symbols:
+                raise ValueError(
+                    f"population.symbol_leverage_weights: {symbol} is not a population symbol"
+                )
         prices = first_trade_prices(con, exchange, symbols, instruments, start, end)
         members += synthetic(config, instruments, prices, venue.env.streams.get(STREAM))
     for member in members:

@@ -14,7 +14,7 @@ from harness.sim.clock import SimEnv
 from harness.sim.rng import make_stream
 from harness.sim.scenario import loads_scenario
 from harness.venue.accounts import EXTERNAL
-from harness.venue.instruments import BTCUSDT, ETHUSDT, QUOTE_SCALE
+from harness.venue.instruments import ATOMUSDT, BTCUSDT, ETHUSDT, QUOTE_SCALE, SUIUSDT
 from harness.venue.population import (
     explicit,
     open_population,
@@ -76,6 +76,49 @@ def test_synthetic_draws_follow_the_settings_and_the_seed() -> None:
         )
 
 
+def test_multi_symbol_counts_and_per_symbol_leverage_weights() -> None:
+    symbols = {"BTCUSDT": BTCUSDT, "SUIUSDT": SUIUSDT, "ATOMUSDT": ATOMUSDT}
+    prices = {"BTCUSDT": 1_170_000, "SUIUSDT": 34_000, "ATOMUSDT": 4_000}
+    config = loads_scenario(
+        '[data]\nsymbols = ["BTCUSDT", "SUIUSDT", "ATOMUSDT"]\n[population]\n'
+        "count = 3000\nisolated_share = 0\nmulti_symbol_share = 0.5\n"
+        "multi_symbol_counts = [2, 3]\nleverages = [5, 50]\nleverage_weights = [1, 0]\n"
+        "notional_min = 1000\nnotional_max = 2000\n"
+        "symbol_leverage_weights = { SUIUSDT = [1, 3], ATOMUSDT = [0, 1] }\n"
+    ).population
+    members = synthetic(config, symbols, prices, make_stream(3, "population"))
+    assert members == synthetic(config, symbols, prices, make_stream(3, "population"))
+    held = Counter(len(m.holdings) for m in members)
+    # Half the accounts hold several symbols, as many two as three.
+    assert 0.45 < (held[2] + held[3]) / 3000 < 0.55
+    assert 0.4 < held[2] / (held[2] + held[3]) < 0.6
+    pairs = Counter(tuple(h.symbol for h in m.holdings) for m in members if len(m.holdings) == 2)
+    # Every pair of symbols is drawn, in the population's symbol order.
+    assert set(pairs) == {("BTCUSDT", "SUIUSDT"), ("BTCUSDT", "ATOMUSDT"), ("SUIUSDT", "ATOMUSDT")}
+    assert min(pairs.values()) > 200
+    leverage = {
+        s: Counter(h.leverage for m in members for h in m.holdings if h.symbol == s)
+        for s in symbols
+    }
+    assert set(leverage["BTCUSDT"]) == {5}  # leverage_weights: only 5x
+    assert set(leverage["ATOMUSDT"]) == {50}  # its own weights: only 50x
+    assert 2.5 < leverage["SUIUSDT"][50] / leverage["SUIUSDT"][5] < 3.5
+
+
+def test_multi_symbol_counts_left_out_keeps_earlier_populations() -> None:
+    body = "count = 300\nmulti_symbol_share = 0.5\n"
+    before = _config(body).population
+    spelled = _config(body + "multi_symbol_counts = []\n").population
+    assert synthetic(before, INSTRUMENTS, PRICES, make_stream(5, "population")) == synthetic(
+        spelled, INSTRUMENTS, PRICES, make_stream(5, "population")
+    )
+    # With two symbols, counts [2] hold both: the same accounts, drawn after every other stream.
+    both = _config(body + "multi_symbol_counts = [2]\n").population
+    assert [
+        m.holdings for m in synthetic(both, INSTRUMENTS, PRICES, make_stream(5, "population"))
+    ] == [m.holdings for m in synthetic(before, INSTRUMENTS, PRICES, make_stream(5, "population"))]
+
+
 def test_explicit_entries_with_one_name_are_one_cross_account_on_two_symbols() -> None:
     config = _config(
         '[[population.accounts]]\nname = "x"\nsymbol = "BTCUSDT"\nside = "long"\n'
@@ -101,6 +144,8 @@ def test_explicit_entries_with_one_name_are_one_cross_account_on_two_symbols() -
 def test_bad_population_settings_name_their_key() -> None:
     with pytest.raises(ValueError, match=r"population\.leverage_weights"):
         _config("leverages = [10, 20]\nleverage_weights = [1]\n")
+    with pytest.raises(ValueError, match=r"population\.symbol_leverage_weights\.ETHUSDT"):
+        _config("leverages = [10, 20]\nsymbol_leverage_weights = { ETHUSDT = [1] }\n")
 
 
 def test_ten_thousand_accounts_open_with_money_conserved_and_indexed() -> None:
