@@ -17,9 +17,7 @@ from harness.journal import Record
 from harness.risk.liquidation_distance import net_liquidation_distance
 from harness.risk.markouts import FillMark, markout_ticks, markout_units
 from harness.risk.robust import decimal_text
-from harness.venue.instruments import QUOTE_SCALE
 from harness.venue.l2book import ASK, BID
-from harness.venue.margin import liquidation_price
 from harness.venue.venue import Venue
 
 NS_PER_S = 1_000_000_000
@@ -89,31 +87,14 @@ def liquidation_distances(
     marks = venue.marks
     out: dict[str, dict[str, Any]] = {}
     positions = {s: p for s, p in ledger.account(account).positions.items() if p.qty}
+    if any(symbol not in marks for symbol in positions):
+        return out  # the ledger's cross formula needs every mark the account is exposed to
     for symbol, pos in positions.items():
-        if symbol not in marks:
-            continue
         inst = ledger.instrument(symbol)
         side = 1 if pos.qty > 0 else -1
         qty = inst.lots_to_qty(abs(pos.qty))
-        entry = Fraction(abs(pos.cost), QUOTE_SCALE) / qty
-        other_mm = other_upnl = 0
-        if pos.isolated:
-            wallet = pos.isolated_wallet
-        else:
-            wallet = ledger.account(account).wallet
-            for other, other_pos in positions.items():
-                if other != symbol and not other_pos.isolated and other in marks:
-                    other_mm += ledger.maintenance_margin(account, other, marks[other])
-                    other_upnl += ledger.unrealized_pnl(account, other, marks[other])
-        liq = liquidation_price(
-            side,
-            qty,
-            entry,
-            Fraction(wallet, QUOTE_SCALE),
-            inst.brackets,
-            Fraction(other_mm, QUOTE_SCALE),
-            Fraction(other_upnl, QUOTE_SCALE),
-        )
+        liq = ledger.liquidation_price(account, symbol, marks)
+        assert liq is not None  # the position is open
         if liq.price is None:
             out[symbol] = {"liquidation_price": None}
             continue
