@@ -10,13 +10,10 @@ from pathlib import Path
 import pytest
 
 from harness.agents.throttling_report import banned_ns
-from harness.data.ingest import ingest_paths
-from harness.data.store import connect
 from harness.journal import ENGINE_QUEUE, REQUEST_THROTTLED
 from harness.replay import RunResult, run_scenario
 from harness.sim.clock import parse_instant
 from harness.sim.scenario import loads_scenario
-from tests.conftest import BTCUSDT_CAPTURE
 from tests.strategies import FeedWatcher, Recorder
 
 START = "2024-08-08T23:55:00Z"
@@ -25,12 +22,9 @@ NS_PER_S = 1_000_000_000
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("store") / "ticks.duckdb"
-    con = connect(path)
-    ingest_paths(con, [BTCUSDT_CAPTURE])
-    con.close()
-    return path
+def db(capture_db: Path) -> Path:
+    """The session's store of the bundled capture (replays only read it)."""
+    return capture_db
 
 
 def _run(db: Path, agent: str, gateway: str = "") -> RunResult:

@@ -6,11 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.data.ingest import ingest_paths
-from harness.data.store import connect
 from harness.replay import ReplayError, RunResult, run_scenario
 from harness.sim.scenario import loads_scenario
-from tests.conftest import BTCUSDT_CAPTURE
 
 SCENARIO = """
 name = "population-run"
@@ -34,12 +31,9 @@ notional_max = 400000
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("store") / "ticks.duckdb"
-    con = connect(path)
-    ingest_paths(con, [BTCUSDT_CAPTURE])
-    con.close()
-    return path
+def db(capture_db: Path) -> Path:
+    """The session's store of the bundled capture (replays only read it)."""
+    return capture_db
 
 
 def _run(db: Path, extra: str = "") -> RunResult:

@@ -11,12 +11,9 @@ import duckdb
 import pytest
 
 from harness.data.book_replay import rebuild_at
-from harness.data.ingest import ingest_paths
-from harness.data.store import connect
 from harness.journal import Journal
 from harness.replay import ReplayError, RunResult, run_scenario
 from harness.sim.scenario import loads_scenario
-from tests.conftest import BTCUSDT_CAPTURE
 from tests.strategies import Recorder
 
 START = "2024-08-08T23:54:17Z"
@@ -43,12 +40,9 @@ params = { qty_lots = 20 }
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("store") / "ticks.duckdb"
-    con = connect(path)
-    ingest_paths(con, [BTCUSDT_CAPTURE])
-    con.close()
-    return path
+def db(capture_db: Path) -> Path:
+    """The session's store of the bundled capture (replays only read it)."""
+    return capture_db
 
 
 def _scenario_text(db: Path, agents: str = AGENTS, end: str = END, extra: str = "") -> str:

@@ -9,13 +9,10 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from harness.data.ingest import ingest_paths
-from harness.data.store import connect
 from harness.journal import LIMITS_CHANGED, REQUEST_THROTTLED
 from harness.replay import RunResult, run_scenario
 from harness.sim.clock import iso, parse_instant
 from harness.sim.scenario import Scenario, load_scenario
-from tests.conftest import BTCUSDT_CAPTURE
 
 REPLAY = Path(__file__).parents[2] / "replays" / "rate-limit-tightening.toml"
 NS_PER_S = 1_000_000_000
@@ -23,12 +20,9 @@ QUOTE = 100_000_000
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("store") / "ticks.duckdb"
-    con = connect(path)
-    ingest_paths(con, [BTCUSDT_CAPTURE])
-    con.close()
-    return path
+def store(capture_db: Path) -> Path:
+    """The session's store of the bundled capture (replays only read it)."""
+    return capture_db
 
 
 @pytest.fixture(scope="module")

@@ -10,22 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from harness.data.ingest import ingest_paths
-from harness.data.store import connect
 from harness.replay import RunResult, run_scenario
 from harness.sim.scenario import Scenario, load_scenario
-from tests.conftest import BTCUSDT_CAPTURE, ROOT
+from tests.conftest import ROOT
 
 CALM = ROOT / "replays" / "btcusdt-2024-08-08-calm.toml"
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("store") / "ticks.duckdb"
-    con = connect(path)
-    ingest_paths(con, [BTCUSDT_CAPTURE])
-    con.close()
-    return path
+def db(capture_db: Path) -> Path:
+    """The session's store of the bundled capture (replays only read it)."""
+    return capture_db
 
 
 @pytest.fixture(scope="module")
