@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness.data.ingest import ingest_paths
+from bench.capture import capture_store
 from harness.data.store import connect
 from harness.replay import run_scenario
 from harness.sim.scenario import Scenario, loads_scenario
@@ -31,7 +31,6 @@ from harness.synth.generate import synthesize
 from harness.synth.presets import CALM
 
 ROOT = Path(__file__).resolve().parent.parent
-CAPTURE = ROOT / "fixtures" / "btcusdt_20240808.gz"
 REPEATS = 3
 DAY_ENV = "HARNESS_BENCH_DAY"
 
@@ -165,10 +164,7 @@ def run() -> list[tuple[str, float]]:
     results: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        db = tmp / "capture.duckdb"
-        con = connect(db)
-        ingest_paths(con, [CAPTURE])
-        con.close()
+        db = capture_store(tmp)
         for i, (label, agents) in enumerate(CAPTURE_CASES):
             scenario = _scenario(f"bench-{i}", db, agents, WINDOW)
             results.append((f"replay {label} (messages/s)", _best_rate(scenario)))

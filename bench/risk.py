@@ -11,13 +11,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.data.ingest import ingest_paths
-from harness.data.store import connect
+from bench.capture import capture_store
 from harness.replay import run_scenario
 from harness.sim.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
-CAPTURE = ROOT / "fixtures" / "btcusdt_20240808.gz"
 CALM = ROOT / "replays" / "btcusdt-2024-08-08-calm.toml"
 REPEATS = 3
 
@@ -33,10 +31,7 @@ def _best_cpu(scenario: Scenario, db: Path) -> float:
 
 def run() -> list[tuple[str, float]]:
     with tempfile.TemporaryDirectory() as name:
-        db = Path(name) / "capture.duckdb"
-        con = connect(db)
-        ingest_paths(con, [CAPTURE])
-        con.close()
+        db = capture_store(Path(name))
         scenario = load_scenario(CALM)
         off = dataclasses.replace(scenario, risk=dataclasses.replace(scenario.risk, enabled=False))
         cpu_off = _best_cpu(off, db)

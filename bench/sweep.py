@@ -14,13 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.data.ingest import ingest_paths
-from harness.data.store import connect
+from bench.capture import capture_store
 from harness.sweep.grid import parse_axis
 from harness.sweep.sweep import run_sweep
 
-ROOT = Path(__file__).resolve().parent.parent
-CAPTURE = ROOT / "fixtures" / "btcusdt_20240808.gz"
 RAY_ENV = "HARNESS_BENCH_RAY"
 WORKERS = 2
 
@@ -67,10 +64,7 @@ def run() -> list[tuple[str, float]]:
     results: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        db = tmp / "capture.duckdb"
-        con = connect(db)
-        ingest_paths(con, [CAPTURE])
-        con.close()
+        db = capture_store(tmp)
         base = tmp / "base.toml"
         base.write_text(BASE.format(db=db), encoding="utf-8")
         one = _rate(base, tmp / "one", "local", 1)
