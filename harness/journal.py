@@ -109,6 +109,18 @@ class JournalError(ValueError):
     """A record that cannot be journaled, or a journal file that does not match its fingerprint."""
 
 
+
+def _decode(body: str) -> dict[str, Value]:
+    """A record's fields. orjson reads a body several times faster than json (a run's outputs
+    read the whole journal a few times), but it reads an integer beyond 64 bits as a float;
+    fields are never floats, so a float found means such an integer and json reads it again."""
+    fields: dict[str, Value] = orjson.loads(body)
+    for value in fields.values():
+        if type(value) is float:
+            exact: dict[str, Value] = json.loads(body)
+            return exact
+    return fields
+
 class Record(NamedTuple):
     ts: int
     seq: int
@@ -288,7 +300,7 @@ class Journal:
                 self._kinds[seq],
                 self._accounts[seq],
                 self._symbols[seq],
-                json.loads(self._bodies[seq]),
+                _decode(self._bodies[seq]),
             )
 
     def to_frame(self) -> pl.DataFrame:
@@ -321,7 +333,7 @@ class Journal:
         for ts, seq, kind, account, symbol, body in frame.iter_rows():
             if seq != len(journal):
                 raise JournalError(f"{path}: seq {seq} found where {len(journal)} was expected")
-            journal.append(ts, kind, account, symbol, **json.loads(body))
+            journal.append(ts, kind, account, symbol, **_decode(body))
         if journal.fingerprint() != metadata.get(_META_FINGERPRINT):
             raise JournalError(f"{path}: records do not match the stored fingerprint")
         return journal

@@ -62,6 +62,13 @@ def test_canonical_text_matches_the_reference_encoder_for_every_kind_of_characte
     }
     reference = json.dumps(expected, separators=(",", ":"), ensure_ascii=False)
     assert next(journal.lines()) == reference
+    # Reading it back gives the same values, the integers beyond 64 bits included.
+    assert next(journal.records()).fields == {
+        "big": 2**70,
+        "neg": -(2**64),
+        "s": text,
+        "small": -1,
+    }
 
 
 def test_fingerprint_is_incremental_and_sensitive_to_one_field() -> None:
