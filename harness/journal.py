@@ -109,7 +109,6 @@ class JournalError(ValueError):
     """A record that cannot be journaled, or a journal file that does not match its fingerprint."""
 
 
-
 def _decode(body: str) -> dict[str, Value]:
     """A record's fields. orjson reads a body several times faster than json (a run's outputs
     read the whole journal a few times), but it reads an integer beyond 64 bits as a float;
@@ -120,6 +119,7 @@ def _decode(body: str) -> dict[str, Value]:
             exact: dict[str, Value] = json.loads(body)
             return exact
     return fields
+
 
 class Record(NamedTuple):
     ts: int
