@@ -208,7 +208,7 @@ class MatchingEngine:
         self._best_ask = NEVER
         self._consumed_bids: dict[int, int] = {}
         self._consumed_asks: dict[int, int] = {}
-        # Decay model only: (lots, since) behind each consumed entry, and when they were applied.
+        # Decay model only: (lots, since) per consumed price, and the latest instant read.
         self._half_life = config.replenish_half_life_ns
         self._follow_data = self._half_life is None
         self._taken_bids: dict[int, tuple[int, int]] = {}
@@ -474,8 +474,7 @@ class MatchingEngine:
         return list(self._by_account.get(account, {}).values())
 
     def consumed(self, side: int, price: int) -> int:
-        self._replenish(self._ts)
-        return self._consumed(side).get(price, 0)
+        return self._consumed_reader(side, self._ts)(price)
 
     def visible(self, side: int, price: int) -> int:
         """Public size at a level that a sim taker could still take."""
@@ -484,39 +483,46 @@ class MatchingEngine:
     def best_visible(self, side: int, ts: int) -> int | None:
         """The best public price a sim taker could still take at `ts`: where the venue's own
         quotes are once sim takers (forced liquidations among them) have eaten levels."""
-        self._replenish(ts)
-        consumed = self._consumed(side)
+        missing = self._consumed_reader(side, ts)
         for price, qty in self.book.levels(side):
-            if qty > consumed.get(price, 0):
+            if qty > missing(price):
                 return price
         return None
 
-    def _replenish(self, ts: int) -> None:
-        """Decay model: bring every consumed entry to its size at `ts` (time never goes back)."""
+    def _consumed_reader(self, side: int, ts: int) -> Callable[[int], int]:
+        """Lots sim takers took and that have not come back, per price of `side`, as of `ts`.
+
+        The decay model keeps (lots, since) per price and works out what is still missing when a
+        price is read, so its cost follows the levels read, not the levels ever consumed. Time
+        never goes back: a read at an earlier `ts` sees the latest instant read so far.
+        """
+        consumed = self._consumed(side)
         half_life = self._half_life
-        if half_life is None or ts <= self._replenished_at:
-            return
-        self._replenished_at = ts
-        for consumed, taken in (
-            (self._consumed_bids, self._taken_bids),
-            (self._consumed_asks, self._taken_asks),
-        ):
-            for price, (lots, since) in list(taken.items()):
-                left = decayed(lots, ts - since, half_life)
-                if left:
-                    consumed[price] = left
-                else:
-                    del taken[price]
-                    consumed.pop(price, None)
+        if half_life is None:
+            return lambda price: consumed.get(price, 0)
+        self._replenished_at = now = max(self._replenished_at, ts)
+        taken = self._taken_bids if side == BID else self._taken_asks
+
+        def missing(price: int) -> int:
+            entry = taken.get(price)
+            if entry is None:
+                return 0
+            lots = decayed(entry[0], now - entry[1], half_life)
+            if not lots:
+                del taken[price]
+            return lots
+
+        return missing
 
     def _take(self, side: int, price: int, lots: int) -> None:
         """Sim takers took `lots` of the public level at `price`."""
-        self._replenish(self._ts)
-        consumed = self._consumed(side)
-        consumed[price] = consumed.get(price, 0) + lots
-        if self._half_life is not None:
-            taken = self._taken_bids if side == BID else self._taken_asks
-            taken[price] = (consumed[price], self._ts)
+        if self._half_life is None:
+            consumed = self._consumed(side)
+            consumed[price] = consumed.get(price, 0) + lots
+            return
+        still = self._consumed_reader(side, self._ts)(price)
+        taken = self._taken_bids if side == BID else self._taken_asks
+        taken[price] = (still + lots, self._ts)
 
     # ---- crossing data ----------------------------------------------------------------------
 
@@ -762,8 +768,7 @@ class MatchingEngine:
 
     def _merged(self, side: int) -> Iterator[tuple[int, int, _Level | None]]:
         """(price, public lots left, sim level) for one side, best first, public and sim merged."""
-        self._replenish(self._ts)
-        consumed = self._consumed(side)
+        missing = self._consumed_reader(side, self._ts)
         sgn = -side
         public = self.book.levels(side)
         sim = iter(self._rest(side).values())
@@ -771,10 +776,10 @@ class MatchingEngine:
         level: _Level | None = next(sim, None)
         while pub is not None or level is not None:
             if pub is not None and (level is None or pub[0] * sgn < level.price * sgn):
-                yield pub[0], max(0, pub[1] - consumed.get(pub[0], 0)), None
+                yield pub[0], max(0, pub[1] - missing(pub[0])), None
                 pub = next(public, None)
             elif pub is not None and level is not None and pub[0] == level.price:
-                yield pub[0], max(0, pub[1] - consumed.get(pub[0], 0)), level
+                yield pub[0], max(0, pub[1] - missing(pub[0])), level
                 pub, level = next(public, None), next(sim, None)
             elif level is not None:
                 yield level.price, 0, level
