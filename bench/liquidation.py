@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from bench.replay import write_synthetic_day
+from harness.config.scenario import loads_scenario
 from harness.replay import run_scenario
-from harness.sim.scenario import loads_scenario
 
 HOURS = 6
 ACCOUNTS = 10_000

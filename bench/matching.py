@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from fractions import Fraction
 
-from harness.venue.l2book import ASK, BID, L2Book
-from harness.venue.matching import EngineConfig, MatchingEngine
-from harness.venue.orders import OrderRequest, Side, TimeInForce
-from harness.venue.queue_position import QueueModel
+from harness.venue.exchange.l2book import ASK, BID, L2Book
+from harness.venue.exchange.matching import EngineConfig, MatchingEngine
+from harness.venue.exchange.orders import OrderRequest, Side, TimeInForce
+from harness.venue.exchange.queue_position import QueueModel
 
 MID = 600_000
 N_EVENTS = 200_000

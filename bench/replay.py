@@ -24,9 +24,9 @@ import tempfile
 from pathlib import Path
 
 from bench.capture import capture_store
+from harness.config.scenario import Scenario, loads_scenario
 from harness.data.store import connect
 from harness.replay import run_scenario
-from harness.sim.scenario import Scenario, loads_scenario
 from harness.synth.generate import synthesize
 from harness.synth.presets import CALM
 

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from bench.capture import capture_store
+from harness.config.scenario import Scenario, load_scenario
 from harness.replay import run_scenario
-from harness.sim.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 CALM = ROOT / "replays" / "btcusdt-2024-08-08-calm.toml"

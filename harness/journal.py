@@ -53,11 +53,11 @@ LIMITS_CHANGED = "limits_changed"
 RISK_ALERT = "risk_alert"
 GUARDRAIL = "guardrail"
 
-# The engine queue under overload (harness/venue/gateway.py): an exit let through an overloaded
+# The engine queue under overload (venue/gateway/gateway.py): an exit let through an overloaded
 # queue, and the answer to a reconciliation query after an unknown status.
 OVERLOAD_PASSED = "overload_passed"
 ORDER_QUERY = "order_query"
-# The gateway's engine queues, sampled (harness/venue/gateway_runtime.py): depth when it changed.
+# The gateway's engine queues, sampled (harness/venue/gateway/runtime.py): depth when it changed.
 ENGINE_QUEUE = "engine_queue"
 
 KINDS = (

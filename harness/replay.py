@@ -15,17 +15,17 @@ import duckdb
 
 from harness.agents.runtime import AgentRuntime, usdt_units
 from harness.agents.throttling_report import ThrottlingRun, compare_unthrottled, unthrottled
+from harness.config.scenario import Scenario
 from harness.data.export import open_read_only
 from harness.journal import Journal
 from harness.report import real_liquidations, units, write_outputs
 from harness.risk.attach import attach_risk
 from harness.sim.clock import SimEnv, iso
-from harness.sim.scenario import Scenario
 from harness.sim.tape import Scale, Tape, TapeStats
-from harness.venue.adl import AdlMethod
-from harness.venue.gateway_runtime import GatewayRuntime, agent_ip
-from harness.venue.guardrail_gate import guardrail_settings
-from harness.venue.liquidation_report import liquidation_report
+from harness.venue.gateway.runtime import GatewayRuntime, agent_ip
+from harness.venue.guardrails.gate import guardrail_settings
+from harness.venue.liquidation.adl import AdlMethod
+from harness.venue.liquidation.report import liquidation_report
 from harness.venue.population import populate
 from harness.venue.setup import build_instruments, engine_config
 from harness.venue.venue import Venue, VenueSettings

@@ -26,9 +26,9 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+from harness.config.scenario import Scenario, load_scenario
 from harness.replay import RunResult, run_scenario
 from harness.report.golden import failure_message, render
-from harness.sim.scenario import Scenario, load_scenario
 
 
 class GoldenTextExtension(SingleFileSnapshotExtension):

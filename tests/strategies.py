@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.agents.strategy import BookUpdate, Context, Strategy, TradeUpdate
-from harness.venue.gateway import GatewayReject
-from harness.venue.orders import Side
+from harness.venue.exchange.orders import Side
+from harness.venue.gateway.gateway import GatewayReject
 
 
 class Recorder(Strategy):

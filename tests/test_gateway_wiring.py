@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from harness.agents.throttling_report import banned_ns
+from harness.config.scenario import loads_scenario
 from harness.journal import ENGINE_QUEUE, REQUEST_THROTTLED
 from harness.replay import RunResult, run_scenario
 from harness.sim.clock import parse_instant
-from harness.sim.scenario import loads_scenario
 from tests.strategies import FeedWatcher, Recorder
 
 START = "2024-08-08T23:55:00Z"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.config.scenario import loads_scenario
 from harness.replay import ReplayError, RunResult, run_scenario
-from harness.sim.scenario import loads_scenario
 
 SCENARIO = """
 name = "population-run"

@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from harness.config.scenario import loads_scenario
 from harness.data.book_replay import rebuild_at
 from harness.journal import Journal
 from harness.replay import ReplayError, RunResult, run_scenario
-from harness.sim.scenario import loads_scenario
 from tests.strategies import Recorder
 
 START = "2024-08-08T23:54:17Z"

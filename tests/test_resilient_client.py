@@ -13,8 +13,11 @@ from harness.agents.resilient_client import ResilientClient, RetryPolicy
 from harness.journal import LIMITS_CHANGED
 from harness.sim.clock import NS_PER_MS, NS_PER_S, SimEnv
 from harness.sim.latency import Constant, Link
-from harness.venue.engine_queue import EngineQueue, QueueSettings
-from harness.venue.gateway import (
+from harness.venue.exchange.matching import EngineConfig, MatchingEngine
+from harness.venue.exchange.orders import Event, Fill, OrderRequest, Side
+from harness.venue.exchange.requests import Cancel, CancelAll, Submit, VenueRequest
+from harness.venue.gateway.engine_queue import EngineQueue, QueueSettings
+from harness.venue.gateway.gateway import (
     ApiKey,
     ApiRequest,
     Forward,
@@ -24,11 +27,8 @@ from harness.venue.gateway import (
     ThrottleRecord,
     Usage,
 )
-from harness.venue.matching import EngineConfig, MatchingEngine
-from harness.venue.orders import Event, Fill, OrderRequest, Side
-from harness.venue.rate_limits import Endpoint, Limits, RateLimiter, RateLimitSettings
-from harness.venue.requests import Cancel, CancelAll, Submit, VenueRequest
-from harness.venue.tightening import Step, TighteningSchedule
+from harness.venue.gateway.rate_limits import Endpoint, Limits, RateLimiter, RateLimitSettings
+from harness.venue.gateway.tightening import Step, TighteningSchedule
 
 T0 = 1_723_161_600 * NS_PER_S + 200 * NS_PER_MS  # 200 ms into a 10 s window
 SYMBOL = "BTCUSDT"

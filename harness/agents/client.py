@@ -11,8 +11,8 @@ import itertools
 from collections.abc import Callable
 from dataclasses import replace
 
-from harness.venue.orders import OrderRequest, OrderType, Side, TimeInForce, TriggerSource
-from harness.venue.requests import Amend, Cancel, CancelAll, Submit, VenueRequest
+from harness.venue.exchange.orders import OrderRequest, OrderType, Side, TimeInForce, TriggerSource
+from harness.venue.exchange.requests import Amend, Cancel, CancelAll, Submit, VenueRequest
 
 
 class OrderClient:

@@ -44,7 +44,9 @@ import numpy as np
 
 from harness.agents.client import OrderClient
 from harness.sim.clock import SimEnv
-from harness.venue.gateway import (
+from harness.venue.exchange.orders import Accepted, Event, OrderType, Rejected, Side
+from harness.venue.exchange.requests import Cancel, CancelAll, Submit
+from harness.venue.gateway.gateway import (
     ApiRequest,
     Body,
     Delivered,
@@ -54,8 +56,6 @@ from harness.venue.gateway import (
     RejectReason,
     Response,
 )
-from harness.venue.orders import Accepted, Event, OrderType, Rejected, Side
-from harness.venue.requests import Cancel, CancelAll, Submit
 
 MS = 1_000_000
 

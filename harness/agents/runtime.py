@@ -14,20 +14,20 @@ from typing import Any
 
 from harness.agents.resilient_client import ResilientClient, RetryPolicy
 from harness.agents.strategy import BookUpdate, Context, Strategy, TradeUpdate
+from harness.config.scenario import AgentConfig
 from harness.sim.clock import SimEnv
 from harness.sim.latency import LinkLatencies, agent_links
 from harness.sim.network_faults import disconnects, faulty_links
-from harness.sim.scenario import AgentConfig
-from harness.venue.gateway import Body, GatewayReject
-from harness.venue.gateway_runtime import (
+from harness.venue.exchange.l2book import ASK, BID
+from harness.venue.exchange.orders import Event, Fill, Rejected
+from harness.venue.gateway.gateway import Body, GatewayReject
+from harness.venue.gateway.runtime import (
     GatewayRuntime,
     agent_connection,
     agent_key,
     ws_pace_ns,
 )
-from harness.venue.instruments import QUOTE_SCALE, Instrument
-from harness.venue.l2book import ASK, BID
-from harness.venue.orders import Event, Fill, Rejected
+from harness.venue.ledger.instruments import QUOTE_SCALE, Instrument
 from harness.venue.venue import Market, Venue
 
 FEED_DEPTH = 10

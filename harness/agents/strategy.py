@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.venue.orders import Fill, OrderEvent, Rejected
+from harness.venue.exchange.orders import Fill, OrderEvent, Rejected
 
 if TYPE_CHECKING:
     from harness.agents.client import OrderClient
-    from harness.venue.gateway import GatewayReject
-    from harness.venue.instruments import Instrument
+    from harness.venue.gateway.gateway import GatewayReject
+    from harness.venue.ledger.instruments import Instrument
 
 
 @dataclass(frozen=True, slots=True)

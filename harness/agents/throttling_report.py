@@ -37,15 +37,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from harness.config.scenario import Scenario
 from harness.journal import MARK, OVERLOAD_PASSED, REQUEST_THROTTLED, Journal
 from harness.sim.clock import iso
-from harness.sim.scenario import Scenario
-from harness.venue.orders import Side
+from harness.venue.exchange.orders import Side
 
 if TYPE_CHECKING:
     from harness.agents.resilient_client import ExitIntent
     from harness.agents.runtime import AgentRuntime
-    from harness.venue.engine_queue import EngineQueue
+    from harness.venue.gateway.engine_queue import EngineQueue
     from harness.venue.venue import Venue
 
 PERCENTILES = (50, 90, 99)

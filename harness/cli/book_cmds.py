@@ -10,7 +10,7 @@ from harness.cli.context import Ctx, db_option
 from harness.cli.timefmt import iso, parse_time
 from harness.data.book_replay import BookAt, rebuild_at
 from harness.data.store import connect
-from harness.venue.l2book import ASK, BID
+from harness.venue.exchange.l2book import ASK, BID
 
 
 @click.command(short_help="Rebuild a symbol's order book at an instant from the store.")

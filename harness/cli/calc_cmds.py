@@ -14,9 +14,9 @@ from fractions import Fraction
 import click
 
 from harness.cli.help import PipelineGroup
-from harness.venue.funding import average_premium, funding_rate, rate_e8_toward_zero
-from harness.venue.instruments import BRACKET_TABLES, BracketTable, exact, load_bracket_table
-from harness.venue.margin import (
+from harness.venue.ledger.funding import average_premium, funding_rate, rate_e8_toward_zero
+from harness.venue.ledger.instruments import BRACKET_TABLES, BracketTable, exact, load_bracket_table
+from harness.venue.ledger.margin import (
     LONG,
     SHORT,
     Liquidation,

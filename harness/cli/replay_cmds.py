@@ -10,12 +10,12 @@ import click
 
 from harness.cli.context import Ctx
 from harness.cli.timefmt import iso
+from harness.config.scenario import ScenarioError, load_scenario
 from harness.replay import ReplayError, run_scenario
 from harness.report import real_liquidations
 from harness.report.headline import liquidation_lines
 from harness.report.units import usdt
 from harness.risk.alert_summary import summary_lines
-from harness.sim.scenario import ScenarioError, load_scenario
 from harness.sim.tape import TapeStats
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 
 from harness.data.query import stream_batches
-from harness.venue.l2book import L2Book
+from harness.venue.exchange.l2book import L2Book
 
 FloatBook = L2Book[float, float]
 

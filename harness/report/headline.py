@@ -1,7 +1,7 @@
 """The liquidation figures of a run in one console line, for `harness replay`.
 
 Printed only when the run liquidated, deleveraged or drew on the insurance fund, so a calm run's
-output stays short. Figures come from the summary (`harness.venue.liquidation_report`); money is
+output stays short. Figures come from the summary (`harness.venue.liquidation.report`); money is
 shown in USDT.
 """
 

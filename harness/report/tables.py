@@ -103,7 +103,7 @@ def alerts(summary: Mapping[str, Any]) -> str:
 
 
 def band(summary: Mapping[str, Any], prices: Prices) -> str:
-    """`liquidation_band` (harness.venue.liquidation_report): warning, then forced reduction."""
+    """`liquidation_band` (harness.venue.liquidation.report): warning, then forced reduction."""
     rows = []
     for account, b in (summary.get("liquidation_band") or {}).items():
         symbol = b["symbol"]
@@ -135,7 +135,7 @@ def band(summary: Mapping[str, Any], prices: Prices) -> str:
 
 
 def cascade(summary: Mapping[str, Any]) -> str:
-    """`cascade` (harness.venue.liquidation_report): which liquidations made which accounts due."""
+    """`cascade` (harness.venue.liquidation.report): which liquidations made which accounts due."""
     found = summary.get("cascade")
     if not found or not found.get("steps"):
         return NONE
@@ -160,7 +160,7 @@ def cascade(summary: Mapping[str, Any]) -> str:
 
 
 def insurance_fund(summary: Mapping[str, Any]) -> str:
-    """`insurance_fund` (harness.venue.liquidation_report): start, low, end, flows by reason."""
+    """`insurance_fund` (harness.venue.liquidation.report): start, low, end, flows by reason."""
     fund = summary.get("insurance_fund")
     if not fund:
         return NONE

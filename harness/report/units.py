@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from harness.venue.instruments import QUOTE_SCALE, Instrument
+from harness.venue.ledger.instruments import QUOTE_SCALE, Instrument
 
 
 def scales(instruments: Mapping[str, Instrument]) -> dict[str, dict[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from harness.config.scenario import Scenario
 from harness.journal import Journal
 from harness.risk.alert_summary import alert_summary
 from harness.risk.market_view import VenueMarketView
@@ -12,7 +13,6 @@ from harness.risk.markouts import MarkoutRecorder
 from harness.risk.monitor import RiskMonitor
 from harness.risk.trader_analytics import trader_analytics
 from harness.sim.clock import SimEnv
-from harness.sim.scenario import Scenario
 from harness.venue.venue import Venue
 
 

@@ -5,7 +5,7 @@ takeover itself would cost: the clearance fee on the liquidation price, and the 
 unwinding the whole position through the book as it stands now (a long is sold into the bids,
 a short bought from the asks). A small or negative net distance means the next modest move
 costs the account its margin *and* a forced exit through a book that cannot absorb it.
-Prices in USDT and quantities in base units, as `Fraction`s, like `harness.venue.margin`.
+Prices in USDT and quantities in base units, as `Fraction`s, like `harness.venue.ledger.margin`.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from typing import Any
 import simpy
 
 from harness import journal as jk
+from harness.config.scenario import RiskConfig
 from harness.journal import Journal, Record
 from harness.risk.activity import ActivityFeatures
 from harness.risk.alerts import Alert, Peers
@@ -25,7 +26,6 @@ from harness.risk.market_features import MarketFeatures
 from harness.risk.market_view import MarketView
 from harness.risk.robust import quantile_rank
 from harness.risk.scorer import Contribution, Entity, Scorer
-from harness.sim.scenario import RiskConfig
 
 
 class RiskMonitor:

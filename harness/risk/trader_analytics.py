@@ -17,7 +17,7 @@ from harness.journal import Record
 from harness.risk.liquidation_distance import net_liquidation_distance
 from harness.risk.markouts import FillMark, markout_ticks, markout_units
 from harness.risk.robust import decimal_text
-from harness.venue.l2book import ASK, BID
+from harness.venue.exchange.l2book import ASK, BID
 from harness.venue.venue import Venue
 
 NS_PER_S = 1_000_000_000

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
+from harness.config.scenario import FaultConfig
 from harness.sim.latency import (
     LatencyModel,
     LinkLatencies,
@@ -21,7 +22,6 @@ from harness.sim.latency import (
     Scheduled,
     Window,
 )
-from harness.sim.scenario import FaultConfig
 
 
 def _hits(fault: FaultConfig, agent: str) -> bool:

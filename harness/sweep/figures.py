@@ -4,7 +4,7 @@ Each figure is a documented path into the summary dict. A `*` segment means ever
 table (an agent each), whose values are added up: numbers add, tables of counts merge by key.
 A figure whose path is absent from the summary is null (a summary written before the part that
 holds it existed). The paths follow the modules that write the summary: `harness.replay` (counts),
-`harness.venue.liquidation_report` (cascade, insurance fund, ADL), `harness.agents.
+`harness.venue.liquidation.report` (cascade, insurance fund, ADL), `harness.agents.
 throttling_report` (per agent) and `harness.risk.alert_summary` (alerts).
 """
 

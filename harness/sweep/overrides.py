@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from harness.sim.scenario import Scenario, ScenarioError, SettingError, Table
+from harness.config.scenario import Scenario, ScenarioError, SettingError, Table
 
 _SEGMENT = re.compile(r"([A-Za-z_][\w-]*)((?:\[\d+\])*)")
 

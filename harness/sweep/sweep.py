@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.sim.scenario import ScenarioError, loads_scenario
+from harness.config.scenario import ScenarioError, loads_scenario
 from harness.sweep.executors import run_local, run_ray
 from harness.sweep.grid import Axis, RunSpec, expand, seed_list
 from harness.sweep.html_page import DEFAULT_CHARTS, render

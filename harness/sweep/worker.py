@@ -12,8 +12,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from harness.config.scenario import ScenarioError
 from harness.replay import ReplayError, run_scenario
-from harness.sim.scenario import ScenarioError
 from harness.sweep.figures import FIGURES, extract_all
 from harness.sweep.grid import RunSpec
 from harness.sweep.overrides import build_scenario

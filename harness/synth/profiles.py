@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from harness.synth.book import BookSpec
-from harness.venue.instruments import INSTRUMENTS
+from harness.venue.ledger.instruments import INSTRUMENTS
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ import duckdb
 import numpy as np
 
 from harness import journal as jk
-from harness.sim.scenario import PopulationConfig
-from harness.venue.instruments import QUOTE_SCALE, Instrument
+from harness.config.scenario import PopulationConfig
+from harness.venue.ledger.instruments import QUOTE_SCALE, Instrument
 from harness.venue.venue import Venue
 
 STREAM = "population"

@@ -8,12 +8,12 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from harness.sim.scenario import InstrumentOverrides, VenueConfig
-from harness.venue.fees import FeeSchedule, FeeTier, rate_e8
-from harness.venue.instruments import INSTRUMENTS, Instrument, load_bracket_table
-from harness.venue.matching import EngineConfig
-from harness.venue.orders import StpMode
-from harness.venue.queue_position import QueueModel
+from harness.config.scenario import InstrumentOverrides, VenueConfig
+from harness.venue.exchange.matching import EngineConfig
+from harness.venue.exchange.orders import StpMode
+from harness.venue.exchange.queue_position import QueueModel
+from harness.venue.ledger.fees import FeeSchedule, FeeTier, rate_e8
+from harness.venue.ledger.instruments import INSTRUMENTS, Instrument, load_bracket_table
 
 
 def _fraction(value: Decimal) -> Fraction:

@@ -20,18 +20,9 @@ import simpy
 from harness import journal as jk
 from harness.journal import Journal
 from harness.sim.clock import SimEnv
-from harness.venue.accounts import EXTERNAL, FillResult, Ledger
-from harness.venue.adl import AdlMethod
-from harness.venue.funding import average_premium, impact_price, premium_index, rate_e8_toward_zero
-from harness.venue.guardrail_gate import Guardrails, GuardrailSettings
-from harness.venue.instruments import Instrument
-from harness.venue.insurance_fund import InsuranceFund, Record
-from harness.venue.l2book import ASK, BID
-from harness.venue.liquidation_queue import LiquidationQueue
-from harness.venue.liquidator import Liquidator, LiquidatorSettings
-from harness.venue.mark_price import MarkMethod, MarkPrice
-from harness.venue.matching import EngineConfig, MatchingEngine
-from harness.venue.orders import (
+from harness.venue.exchange.l2book import ASK, BID
+from harness.venue.exchange.matching import EngineConfig, MatchingEngine
+from harness.venue.exchange.orders import (
     PUBLIC,
     Accepted,
     Amended,
@@ -47,8 +38,22 @@ from harness.venue.orders import (
     Side,
     Triggered,
 )
-from harness.venue.requests import Amend, Cancel, CancelAll, Submit, VenueRequest
-from harness.venue.risk_engine import DEFAULT_WARNING_LEVELS, RiskEngine
+from harness.venue.exchange.requests import Amend, Cancel, CancelAll, Submit, VenueRequest
+from harness.venue.guardrails.gate import Guardrails, GuardrailSettings
+from harness.venue.ledger.accounts import EXTERNAL, FillResult, Ledger
+from harness.venue.ledger.funding import (
+    average_premium,
+    impact_price,
+    premium_index,
+    rate_e8_toward_zero,
+)
+from harness.venue.ledger.instruments import Instrument
+from harness.venue.ledger.mark_price import MarkMethod, MarkPrice
+from harness.venue.liquidation.adl import AdlMethod
+from harness.venue.liquidation.insurance_fund import InsuranceFund, Record
+from harness.venue.liquidation.liquidator import Liquidator, LiquidatorSettings
+from harness.venue.liquidation.queue import LiquidationQueue
+from harness.venue.liquidation.risk_engine import DEFAULT_WARNING_LEVELS, RiskEngine
 
 HOUR_NS = 3_600_000_000_000
 PREMIUM_SAMPLE_NS = 5_000_000_000

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from harness import journal as jk
 from harness.cli import main
+from harness.config.scenario import load_scenario
 from harness.replay import RunResult, run_scenario
-from harness.sim.scenario import load_scenario
 from harness.testing import Golden
 from tests.conftest import ROOT
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from harness.config.scenario import load_scenario
 from harness.journal import (
     ORDER_ACCEPTED,
     ORDER_QUERY,
@@ -22,7 +23,6 @@ from harness.journal import (
 )
 from harness.replay import RunResult
 from harness.sim.clock import parse_instant
-from harness.sim.scenario import load_scenario
 from harness.testing import Golden
 from tests.conftest import ROOT
 

@@ -126,7 +126,7 @@ def test_markouts_recomputed_from_the_fills_and_the_recorded_book(
     """markout = side x (mid at fill + h - fill price) (docs/risk.md), for every fill of `join`.
 
     The recorded book's mid is the venue's as long as no public level was consumed by a cross
-    fill of a stale sim quote (harness/venue/matching.py: the sim order takes that level, which
+    fill of a stale sim quote (venue/exchange/matching.py: the sim order takes that level, which
     then stops counting until the data updates it). At 10 s none of the readings falls on such a
     moment, so the whole row is recomputed exactly; at 1 s and 60 s some do (the totals differ by
     10 lot-ticks), so only the counts are checked there."""

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
+from harness.config.scenario import Scenario, load_scenario
 from harness.journal import LIMITS_CHANGED, REQUEST_THROTTLED
 from harness.replay import RunResult, run_scenario
 from harness.sim.clock import iso, parse_instant
-from harness.sim.scenario import Scenario, load_scenario
 
 REPLAY = Path(__file__).parents[2] / "replays" / "rate-limit-tightening.toml"
 NS_PER_S = 1_000_000_000

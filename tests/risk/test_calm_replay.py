@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.config.scenario import Scenario, load_scenario
 from harness.replay import RunResult, run_scenario
-from harness.sim.scenario import Scenario, load_scenario
 from tests.conftest import ROOT
 
 CALM = ROOT / "replays" / "btcusdt-2024-08-08-calm.toml"

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from harness.config.scenario import RiskConfig
 from harness.journal import Journal
 from harness.risk.alert_summary import alert_summary
 from harness.risk.features import PPM
 from harness.risk.market_view import Exposure
 from harness.risk.monitor import RiskMonitor
 from harness.sim.clock import SimEnv
-from harness.sim.scenario import RiskConfig
 from tests.risk.hand_view import HandView
 
 S = 1_000_000_000

@@ -9,13 +9,13 @@ from fractions import Fraction
 
 import simpy
 
+from harness.config.scenario import RiskConfig
 from harness.journal import Journal
 from harness.risk.baseline import Baseline
 from harness.risk.features import CANCEL_RATE
 from harness.risk.monitor import RiskMonitor
 from harness.risk.robust import robust_scale
 from harness.risk.scorer import Scorer
-from harness.sim.scenario import RiskConfig
 from tests.risk.hand_view import HandView
 
 S = 1_000_000_000

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from harness.config.scenario import RiskConfig
 from harness.journal import Journal
 from harness.risk.market_view import VenueMarketView
 from harness.risk.monitor import RiskMonitor
 from harness.sim.clock import SimEnv
-from harness.sim.scenario import RiskConfig
-from harness.venue.instruments import BTCUSDT
-from harness.venue.orders import OrderRequest, OrderType, Side, TimeInForce
-from harness.venue.requests import Submit
+from harness.venue.exchange.orders import OrderRequest, OrderType, Side, TimeInForce
+from harness.venue.exchange.requests import Submit
+from harness.venue.ledger.instruments import BTCUSDT
 from harness.venue.venue import Venue, VenueSettings
 
 START = 1_723_161_256_000_000_000

@@ -6,18 +6,18 @@ from fractions import Fraction
 
 import pytest
 
+from harness.config.scenario import ScenarioError, loads_scenario
 from harness.sim.clock import SimEnv, parse_instant
-from harness.sim.scenario import ScenarioError, loads_scenario
-from harness.venue.gateway import Scope
-from harness.venue.gateway_runtime import (
+from harness.venue.gateway.gateway import Scope
+from harness.venue.gateway.rate_limits import Limits
+from harness.venue.gateway.runtime import (
     UNREACHABLE,
     agent_ip,
     agent_key,
     build_gateway,
     queue_settings,
 )
-from harness.venue.rate_limits import Limits
-from harness.venue.tightening import Step
+from harness.venue.gateway.tightening import Step
 
 AGENT = """
 [[agents]]

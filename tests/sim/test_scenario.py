@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.sim.clock import NS_PER_MS, NS_PER_S
-from harness.sim.latency import Constant, LogNormal, Quantiles, Scheduled, Window
-from harness.sim.scenario import (
+from harness.config.scenario import (
     Scenario,
     ScenarioError,
     load_scenario,
     loads_scenario,
     reference_markdown,
 )
+from harness.sim.clock import NS_PER_MS, NS_PER_S
+from harness.sim.latency import Constant, LogNormal, Quantiles, Scheduled, Window
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "replays" / "btcusdt-2024-08-08-calm.toml"

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli import main
+from harness.config.scenario import loads_scenario
 from harness.data.export import ExportError, export_window, import_export, open_read_only
 from harness.data.store import connect
 from harness.replay import run_scenario
 from harness.sim.clock import parse_instant
-from harness.sim.scenario import loads_scenario
 from harness.sweep.grid import parse_axis
 from harness.sweep.sweep import run_sweep
 from tests.sweep.conftest import END, START, base_text

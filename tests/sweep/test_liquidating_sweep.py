@@ -11,8 +11,8 @@ from typing import Any
 import polars as pl
 import pytest
 
+from harness.config.scenario import load_scenario
 from harness.replay import run_scenario
-from harness.sim.scenario import load_scenario
 from harness.sweep.figures import FIGURES
 from harness.sweep.grid import parse_axis
 from harness.sweep.results import RESULTS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from harness.venue.instruments import INSTRUMENTS
+from harness.venue.ledger.instruments import INSTRUMENTS
 from harness.venue.setup import build_instrument
 
 

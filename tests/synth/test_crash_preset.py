@@ -11,12 +11,12 @@ import numpy as np
 import polars as pl
 import pytest
 
+from harness.config.scenario import loads_scenario
 from harness.data.book_replay import BookReplayer, rebuild_at
 from harness.data.query import stream_batches
 from harness.data.store import connect
 from harness.replay import run_scenario
 from harness.sim.clock import NS_PER_S, parse_instant
-from harness.sim.scenario import loads_scenario
 from harness.synth.generate import synthesize
 from harness.synth.presets import ALTCOIN_CRASH, CRASH_SHAPE
 

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from harness.venue.accounts import (
+from harness.venue.ledger.accounts import (
     BUY,
     EXTERNAL,
     REJECT_LEVERAGE,
@@ -17,7 +17,7 @@ from harness.venue.accounts import (
     Ledger,
     LedgerError,
 )
-from harness.venue.instruments import BTCUSDT, bracket_table, exact
+from harness.venue.ledger.instruments import BTCUSDT, bracket_table, exact
 from tests.venue.test_margin import rounds_to
 
 USDT = 10**8

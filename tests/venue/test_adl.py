@@ -6,9 +6,9 @@ from fractions import Fraction
 
 import pytest
 
-from harness.venue.accounts import BUY, SELL, Ledger
-from harness.venue.adl import AdlMethod, deleverage, rank
-from harness.venue.instruments import BTCUSDT
+from harness.venue.ledger.accounts import BUY, SELL, Ledger
+from harness.venue.ledger.instruments import BTCUSDT
+from harness.venue.liquidation.adl import AdlMethod, deleverage, rank
 
 USDT = 10**8
 SYM = "BTCUSDT"

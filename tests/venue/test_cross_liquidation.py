@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from harness.journal import Journal
 from harness.sim.clock import SimEnv
-from harness.venue.accounts import BUY, EXTERNAL, Ledger
-from harness.venue.instruments import BTCUSDT, ETHUSDT
-from harness.venue.insurance_fund import InsuranceFund, Record
-from harness.venue.liquidation_report import cascade
-from harness.venue.liquidator import LIQUIDATOR, Liquidator
-from harness.venue.matching import EngineConfig, MatchingEngine
-from harness.venue.orders import OrderRequest, OrderType, Side, TimeInForce
+from harness.venue.exchange.matching import EngineConfig, MatchingEngine
+from harness.venue.exchange.orders import OrderRequest, OrderType, Side, TimeInForce
+from harness.venue.exchange.requests import Submit
+from harness.venue.ledger.accounts import BUY, EXTERNAL, Ledger
+from harness.venue.ledger.instruments import BTCUSDT, ETHUSDT
+from harness.venue.liquidation.insurance_fund import InsuranceFund, Record
+from harness.venue.liquidation.liquidator import LIQUIDATOR, Liquidator
+from harness.venue.liquidation.report import cascade
 from harness.venue.population import Holding, Member, open_population
-from harness.venue.requests import Submit
 from harness.venue.venue import Venue, VenueSettings
 
 USDT = 10**8

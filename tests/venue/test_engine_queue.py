@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from harness.sim.rng import make_stream
-from harness.venue.engine_queue import (
+from harness.venue.gateway.engine_queue import (
     Admitted,
     EngineQueue,
     Kind,

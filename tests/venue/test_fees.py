@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from harness.venue.fees import BINANCE_USDM_FEES, FeeTier, fee_units, rate_e8
+from harness.venue.ledger.fees import BINANCE_USDM_FEES, FeeTier, fee_units, rate_e8
 
 USDT = 10**8
 

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from harness.venue.funding import (
+from harness.venue.ledger.funding import (
     FundingParams,
     average_premium,
     funding_payment_units,
@@ -15,7 +15,7 @@ from harness.venue.funding import (
     premium_index,
     rate_e8_toward_zero,
 )
-from harness.venue.instruments import exact
+from harness.venue.ledger.instruments import exact
 
 F = Fraction
 

@@ -8,8 +8,10 @@ import pytest
 
 from harness.journal import ORDER_QUERY, OVERLOAD_PASSED, REQUEST_THROTTLED, Journal
 from harness.sim.rng import make_stream
-from harness.venue.engine_queue import EngineQueue, QueueSettings
-from harness.venue.gateway import (
+from harness.venue.exchange.orders import OrderRequest, OrderType, Side, TimeInForce
+from harness.venue.exchange.requests import Cancel, Submit
+from harness.venue.gateway.engine_queue import EngineQueue, QueueSettings
+from harness.venue.gateway.gateway import (
     ApiKey,
     ApiRequest,
     Body,
@@ -26,16 +28,14 @@ from harness.venue.gateway import (
     Usage,
     Withdraw,
 )
-from harness.venue.orders import OrderRequest, OrderType, Side, TimeInForce
-from harness.venue.rate_limits import (
+from harness.venue.gateway.rate_limits import (
     NS_PER_S,
     TEN_S_NS,
     Limits,
     RateLimiter,
     RateLimitSettings,
 )
-from harness.venue.requests import Cancel, Submit
-from harness.venue.ws_limit import ConnectionLimit
+from harness.venue.gateway.ws_limit import ConnectionLimit
 
 T0 = 1_723_161_600 * NS_PER_S
 MS = 1_000_000

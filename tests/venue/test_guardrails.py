@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from harness.venue.accounts import BUY, Ledger, MarginState
-from harness.venue.guardrails import (
+from harness.venue.guardrails.catalog import (
     BracketSchedule,
     CircuitBreaker,
     MaxPosition,
     ReduceOnlyMode,
     ScheduledChange,
 )
-from harness.venue.instruments import BTCUSDT, bracket_table
+from harness.venue.ledger.accounts import BUY, Ledger, MarginState
+from harness.venue.ledger.instruments import BTCUSDT, bracket_table
 
 S = 1_000_000_000
 

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from harness.venue.instruments import (
+from harness.venue.ledger.instruments import (
     BRACKET_TABLES,
     BTCUSDT,
     ETHUSDT,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.venue.accounts import Ledger, LedgerError
-from harness.venue.instruments import BTCUSDT
-from harness.venue.insurance_fund import INSURANCE_FUND, InsuranceFund
+from harness.venue.ledger.accounts import Ledger, LedgerError
+from harness.venue.ledger.instruments import BTCUSDT
+from harness.venue.liquidation.insurance_fund import INSURANCE_FUND, InsuranceFund
 
 USDT = 10**8
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.venue.l2book import ASK, BID, L2Book
+from harness.venue.exchange.l2book import ASK, BID, L2Book
 
 
 class _Model:

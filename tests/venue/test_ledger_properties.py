@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.venue.accounts import EXTERNAL, Ledger, LedgerError
-from harness.venue.instruments import BTCUSDT, ETHUSDT
+from harness.venue.ledger.accounts import EXTERNAL, Ledger, LedgerError
+from harness.venue.ledger.instruments import BTCUSDT, ETHUSDT
 
 ACCOUNTS = ("a", "b", "c")
 TIERS = {"a": "regular", "b": "mm3", "c": "vip9"}

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from harness.venue.accounts import EXTERNAL, SELL, Ledger
-from harness.venue.adl import AdlMethod
-from harness.venue.instruments import BTCUSDT
-from harness.venue.insurance_fund import InsuranceFund, Record
-from harness.venue.l2book import BID
-from harness.venue.liquidation_queue import LiquidationQueue
-from harness.venue.liquidator import LIQUIDATOR, Liquidator, LiquidatorSettings, settle_in_ledger
-from harness.venue.matching import EngineConfig, MatchingEngine
-from harness.venue.orders import Event, OrderRequest, OrderType, Side, TimeInForce
+from harness.venue.exchange.l2book import BID
+from harness.venue.exchange.matching import EngineConfig, MatchingEngine
+from harness.venue.exchange.orders import Event, OrderRequest, OrderType, Side, TimeInForce
+from harness.venue.ledger.accounts import EXTERNAL, SELL, Ledger
+from harness.venue.ledger.instruments import BTCUSDT
+from harness.venue.liquidation.adl import AdlMethod
+from harness.venue.liquidation.insurance_fund import InsuranceFund, Record
+from harness.venue.liquidation.liquidator import (
+    LIQUIDATOR,
+    Liquidator,
+    LiquidatorSettings,
+    settle_in_ledger,
+)
+from harness.venue.liquidation.queue import LiquidationQueue
 
 USDT = 10**8
 T0 = 1_700_000_000_000_000_000

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from harness.journal import Journal
 from harness.sim.clock import SimEnv
-from harness.venue.accounts import EXTERNAL, SYSTEM_FEE_TIER
-from harness.venue.instruments import BTCUSDT, ETHUSDT, bracket_table
-from harness.venue.insurance_fund import INSURANCE_FUND
+from harness.venue.ledger.accounts import EXTERNAL, SYSTEM_FEE_TIER
+from harness.venue.ledger.instruments import BTCUSDT, ETHUSDT, bracket_table
+from harness.venue.liquidation.insurance_fund import INSURANCE_FUND
 from harness.venue.population import Holding, Member, open_population
 from harness.venue.venue import Market, Venue, VenueSettings
 

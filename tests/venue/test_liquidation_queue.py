@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from harness.venue.liquidation_queue import LiquidationQueue
+from harness.venue.liquidation.queue import LiquidationQueue
 
 
 def test_order_rate_and_waits() -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from harness.journal import Journal
-from harness.venue.accounts import EXTERNAL
-from harness.venue.liquidation_report import (
+from harness.venue.ledger.accounts import EXTERNAL
+from harness.venue.liquidation.report import (
     adl_counts,
     cascade,
     insurance_fund_path,

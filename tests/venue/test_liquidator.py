@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from harness.venue.accounts import BUY, SELL, Ledger
-from harness.venue.instruments import BTCUSDT
-from harness.venue.insurance_fund import InsuranceFund
-from harness.venue.liquidator import LIQUIDATOR, Liquidator
-from harness.venue.matching import EngineConfig, MatchingEngine
-from harness.venue.orders import OrderRequest, Side
+from harness.venue.exchange.matching import EngineConfig, MatchingEngine
+from harness.venue.exchange.orders import OrderRequest, Side
+from harness.venue.ledger.accounts import BUY, SELL, Ledger
+from harness.venue.ledger.instruments import BTCUSDT
+from harness.venue.liquidation.insurance_fund import InsuranceFund
+from harness.venue.liquidation.liquidator import LIQUIDATOR, Liquidator
 
 USDT = 10**8
 SYM = "BTCUSDT"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.venue.instruments import bracket_table
-from harness.venue.margin import (
+from harness.venue.ledger.instruments import bracket_table
+from harness.venue.ledger.margin import (
     LONG,
     SHORT,
     adl_ranking,

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from harness.venue.mark_price import MarkPrice, funding_basis_price, median3, round_half_up
+from harness.venue.ledger.mark_price import MarkPrice, funding_basis_price, median3, round_half_up
 
 HOUR = 3_600_000_000_000
 

@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from harness.venue.l2book import ASK
-from harness.venue.matching import EngineConfig, MatchingEngine
-from harness.venue.orders import (
+from harness.venue.exchange.l2book import ASK
+from harness.venue.exchange.matching import EngineConfig, MatchingEngine
+from harness.venue.exchange.orders import (
     PUBLIC,
     Accepted,
     Cancelled,

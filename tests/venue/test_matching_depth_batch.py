@@ -13,8 +13,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.venue.l2book import ASK, BID
-from harness.venue.orders import Event, OrderType, Side, TimeInForce
+from harness.venue.exchange.l2book import ASK, BID
+from harness.venue.exchange.orders import Event, OrderType, Side, TimeInForce
 from tests.venue.test_matching import P, Positions, make, order, seed
 
 SIDES = st.sampled_from([BID, ASK])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from harness.venue.l2book import ASK, BID
-from harness.venue.matching import MatchingEngine
-from harness.venue.orders import PUBLIC, Fill, Liquidity, Order, TimeInForce
-from harness.venue.queue_position import QueueModel
+from harness.venue.exchange.l2book import ASK, BID
+from harness.venue.exchange.matching import MatchingEngine
+from harness.venue.exchange.orders import PUBLIC, Fill, Liquidity, Order, TimeInForce
+from harness.venue.exchange.queue_position import QueueModel
 from tests.venue.test_matching import BUY, SELL, P, fills, kinds, make, of, order, seed
 
 

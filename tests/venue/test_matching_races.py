@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import random
 
-from harness.venue.l2book import ASK, BID
-from harness.venue.matching import MatchingEngine
-from harness.venue.orders import (
+from harness.venue.exchange.l2book import ASK, BID
+from harness.venue.exchange.matching import MatchingEngine
+from harness.venue.exchange.orders import (
     Accepted,
     Amended,
     Cancelled,
@@ -25,7 +25,7 @@ from harness.venue.orders import (
     StpMode,
     TimeInForce,
 )
-from harness.venue.queue_position import QueueModel
+from harness.venue.exchange.queue_position import QueueModel
 from tests.venue.test_matching import BUY, SELL, P, Positions, kinds, make, of, order, seed
 
 

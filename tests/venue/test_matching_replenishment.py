@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.venue.l2book import ASK
-from harness.venue.matching import MatchingEngine
-from harness.venue.orders import TimeInForce
+from harness.venue.exchange.l2book import ASK
+from harness.venue.exchange.matching import MatchingEngine
+from harness.venue.exchange.orders import TimeInForce
 from tests.venue.test_matching import BUY, P, fills, make, order, seed
 
 S = 1_000_000_000

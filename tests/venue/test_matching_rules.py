@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from harness.venue.orders import (
+from harness.venue.exchange.orders import (
     Accepted,
     Amended,
     Cancelled,

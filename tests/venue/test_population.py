@@ -9,12 +9,12 @@ from fractions import Fraction
 
 import pytest
 
+from harness.config.scenario import loads_scenario
 from harness.journal import Journal
 from harness.sim.clock import SimEnv
 from harness.sim.rng import make_stream
-from harness.sim.scenario import loads_scenario
-from harness.venue.accounts import EXTERNAL
-from harness.venue.instruments import ATOMUSDT, BTCUSDT, ETHUSDT, QUOTE_SCALE, SUIUSDT
+from harness.venue.ledger.accounts import EXTERNAL
+from harness.venue.ledger.instruments import ATOMUSDT, BTCUSDT, ETHUSDT, QUOTE_SCALE, SUIUSDT
 from harness.venue.population import (
     explicit,
     open_population,

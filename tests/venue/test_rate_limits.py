@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.venue.rate_limits import (
+from harness.venue.gateway.rate_limits import (
     BANNED,
     MINUTE_NS,
     NS_PER_S,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.venue.replenishment import decayed
+from harness.venue.exchange.replenishment import decayed
 
 H = 4_000_000_000  # a 4 s half-life
 

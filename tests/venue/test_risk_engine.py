@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
-from harness.venue.accounts import BUY, SELL, Ledger
-from harness.venue.instruments import BTCUSDT, bracket_table
-from harness.venue.risk_engine import RiskEngine
+from harness.venue.ledger.accounts import BUY, SELL, Ledger
+from harness.venue.ledger.instruments import BTCUSDT, bracket_table
+from harness.venue.liquidation.risk_engine import RiskEngine
 
 USDT = 10**8
 BTC21 = replace(BTCUSDT, symbol="BTC21", brackets=bracket_table("binance-btcusdt-2021"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.venue.accounts import BUY, SELL, Ledger, MarginState
-from harness.venue.instruments import BTCUSDT
-from harness.venue.risk_engine import RiskEngine
+from harness.venue.ledger.accounts import BUY, SELL, Ledger, MarginState
+from harness.venue.ledger.instruments import BTCUSDT
+from harness.venue.liquidation.risk_engine import RiskEngine
 
 SYM = "BTCUSDT"
 LEVELS = (0.8, 0.9)

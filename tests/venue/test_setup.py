@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.sim.scenario import loads_scenario
+from harness.config.scenario import loads_scenario
 from harness.venue.setup import build_instruments, engine_config
 
 CUSTOM = """

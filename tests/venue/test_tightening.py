@@ -9,12 +9,12 @@ import pytest
 from harness.journal import LIMITS_CHANGED
 from harness.sim.clock import NS_PER_S, parse_instant
 from harness.sim.rng import make_stream
-from harness.venue.engine_queue import EngineQueue, QueueSettings
-from harness.venue.gateway import ApiKey, ApiRequest, Forward, Gateway, ThrottleRecord
-from harness.venue.orders import OrderRequest, Side
-from harness.venue.rate_limits import Limits, RateLimiter
-from harness.venue.requests import Submit
-from harness.venue.tightening import (
+from harness.venue.exchange.orders import OrderRequest, Side
+from harness.venue.exchange.requests import Submit
+from harness.venue.gateway.engine_queue import EngineQueue, QueueSettings
+from harness.venue.gateway.gateway import ApiKey, ApiRequest, Forward, Gateway, ThrottleRecord
+from harness.venue.gateway.rate_limits import Limits, RateLimiter
+from harness.venue.gateway.tightening import (
     QueueDepthRule,
     Step,
     TighteningSchedule,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from harness.journal import Journal
 from harness.sim.clock import SimEnv, parse_instant
-from harness.venue.instruments import BTCUSDT
-from harness.venue.orders import OrderRequest, OrderType, Side, TimeInForce
-from harness.venue.requests import Submit
+from harness.venue.exchange.orders import OrderRequest, OrderType, Side, TimeInForce
+from harness.venue.exchange.requests import Submit
+from harness.venue.ledger.instruments import BTCUSDT
 from harness.venue.venue import Venue, VenueSettings
 
 MID = 600_000  # 60,000.0 USDT

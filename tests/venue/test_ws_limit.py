@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.venue.ws_limit import NS_PER_S, ConnectionLimit
+from harness.venue.gateway.ws_limit import NS_PER_S, ConnectionLimit
 
 T0 = 1_723_161_600 * NS_PER_S
 MS = 1_000_000

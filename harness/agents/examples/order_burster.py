@@ -16,7 +16,7 @@ from typing import Any
 
 from harness.agents.strategy import BookUpdate, Context, Strategy
 from harness.sim.clock import parse_instant
-from harness.venue.orders import OrderEvent, Side
+from harness.venue.exchange.orders import OrderEvent, Side
 
 MS = 1_000_000
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.agents.strategy import BookUpdate, Context, Strategy
-from harness.venue.orders import Fill, Side
+from harness.venue.exchange.orders import Fill, Side
 
 
 class PassiveHolder(Strategy):

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.agents.strategy import BookUpdate, Context, Strategy
-from harness.venue.gateway import GatewayReject
-from harness.venue.orders import Fill, OrderEvent, Rejected, Side
+from harness.venue.exchange.orders import Fill, OrderEvent, Rejected, Side
+from harness.venue.gateway.gateway import GatewayReject
 
 
 class StopLossTrader(Strategy):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.agents.strategy import Context, Strategy, TradeUpdate
-from harness.venue.orders import Fill, Side
+from harness.venue.exchange.orders import Fill, Side
 
 MS = 1_000_000
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from harness.venue.fees import RATE_SCALE
+from harness.venue.ledger.fees import RATE_SCALE
 
 DEFAULT_INTEREST = Fraction(1, 10_000)
 """0.01% per 8 hours."""

@@ -31,8 +31,8 @@ from fractions import Fraction
 from math import isqrt
 
 from harness.journal import LIMITS_CHANGED, Value
-from harness.venue.gateway import RecordSink, ThrottleRecord
-from harness.venue.rate_limits import Limits
+from harness.venue.gateway.gateway import RecordSink, ThrottleRecord
+from harness.venue.gateway.rate_limits import Limits
 
 
 @dataclass(frozen=True, slots=True)

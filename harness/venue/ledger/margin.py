@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TypeVar
 
-from harness.venue.instruments import Bracket, BracketTable
+from harness.venue.ledger.instruments import Bracket, BracketTable
 
 LONG = 1
 SHORT = -1

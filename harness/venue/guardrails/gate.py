@@ -29,9 +29,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from harness.sim.scenario import GuardrailsConfig
-from harness.venue.accounts import Ledger
-from harness.venue.guardrails import (
+from harness.config.scenario import GuardrailsConfig
+from harness.venue.exchange.matching import MatchingEngine
+from harness.venue.exchange.orders import Event, OrderRequest, Reason, Rejected, Side
+from harness.venue.guardrails.catalog import (
     GUARDRAIL,
     BracketSchedule,
     CircuitBreaker,
@@ -39,10 +40,9 @@ from harness.venue.guardrails import (
     ReduceOnlyMode,
     ScheduledChange,
 )
-from harness.venue.instruments import load_bracket_table
-from harness.venue.insurance_fund import Record, record
-from harness.venue.matching import MatchingEngine
-from harness.venue.orders import Event, OrderRequest, Reason, Rejected, Side
+from harness.venue.ledger.accounts import Ledger
+from harness.venue.ledger.instruments import load_bracket_table
+from harness.venue.liquidation.insurance_fund import Record, record
 
 SECOND_NS = 1_000_000_000
 

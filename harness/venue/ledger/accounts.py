@@ -44,10 +44,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from harness.venue.fees import fee_units
-from harness.venue.funding import funding_payment_units
-from harness.venue.instruments import QUOTE_SCALE, Instrument
-from harness.venue.margin import Liquidation, liquidation_price
+from harness.venue.ledger.fees import fee_units
+from harness.venue.ledger.funding import funding_payment_units
+from harness.venue.ledger.instruments import QUOTE_SCALE, Instrument
+from harness.venue.ledger.margin import Liquidation, liquidation_price
 
 BUY = 1
 SELL = -1

@@ -44,10 +44,10 @@ from enum import StrEnum
 from typing import Final, NamedTuple, Protocol
 
 from harness.journal import ORDER_QUERY, OVERLOAD_PASSED, REQUEST_THROTTLED, Value
-from harness.venue.engine_queue import Admitted, EngineQueue, Kind, Overloaded, Unknown
-from harness.venue.rate_limits import BANNED, OK, Endpoint, Limits, RateLimiter
-from harness.venue.requests import Amend, Cancel, CancelAll, Submit, VenueRequest
-from harness.venue.ws_limit import ConnectionLimit
+from harness.venue.exchange.requests import Amend, Cancel, CancelAll, Submit, VenueRequest
+from harness.venue.gateway.engine_queue import Admitted, EngineQueue, Kind, Overloaded, Unknown
+from harness.venue.gateway.rate_limits import BANNED, OK, Endpoint, Limits, RateLimiter
+from harness.venue.gateway.ws_limit import ConnectionLimit
 
 UNAUTHORIZED: Final = 401
 FORBIDDEN: Final = 403

@@ -26,10 +26,10 @@ from enum import StrEnum
 from fractions import Fraction
 
 from harness import journal as jk
-from harness.venue.accounts import EXTERNAL, Ledger
-from harness.venue.instruments import QUOTE_SCALE
-from harness.venue.insurance_fund import Record, record
-from harness.venue.margin import adl_ranking, binance_adl_score, bitmex_adl_score
+from harness.venue.ledger.accounts import EXTERNAL, Ledger
+from harness.venue.ledger.instruments import QUOTE_SCALE
+from harness.venue.ledger.margin import adl_ranking, binance_adl_score, bitmex_adl_score
+from harness.venue.liquidation.insurance_fund import Record, record
 
 
 class AdlMethod(StrEnum):

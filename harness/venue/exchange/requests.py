@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.venue.orders import OrderRequest
+from harness.venue.exchange.orders import OrderRequest
 
 
 @dataclass(frozen=True, slots=True)

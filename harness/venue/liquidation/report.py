@@ -36,8 +36,8 @@ from typing import Any
 
 from harness import journal as jk
 from harness.journal import Record
-from harness.venue.accounts import EXTERNAL
-from harness.venue.insurance_fund import SEED
+from harness.venue.ledger.accounts import EXTERNAL
+from harness.venue.liquidation.insurance_fund import SEED
 
 IMPACT_STEPS = ("ioc", "ioc_fund_backed")
 REDUCTION_STEPS = ("partial", "full")

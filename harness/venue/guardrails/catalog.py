@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from harness import journal as jk
-from harness.venue.accounts import Ledger, MarginState
-from harness.venue.instruments import QUOTE_SCALE, BracketTable, Instrument
-from harness.venue.insurance_fund import Record, record
+from harness.venue.ledger.accounts import Ledger, MarginState
+from harness.venue.ledger.instruments import QUOTE_SCALE, BracketTable, Instrument
+from harness.venue.liquidation.insurance_fund import Record, record
 
 GUARDRAIL = jk.GUARDRAIL
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from harness import journal as jk
-from harness.venue.insurance_fund import Record, record
+from harness.venue.liquidation.insurance_fund import Record, record
 
 SECOND_NS = 1_000_000_000
 

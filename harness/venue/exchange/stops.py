@@ -12,7 +12,7 @@ from typing import Final
 
 from sortedcontainers import SortedDict
 
-from harness.venue.orders import Order, Side
+from harness.venue.exchange.orders import Order, Side
 
 NEVER: Final = 1 << 62  # beyond any price in ticks
 

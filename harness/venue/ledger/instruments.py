@@ -25,8 +25,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from harness.venue.fees import BINANCE_USDM_FEES, RATE_SCALE, FeeSchedule
-from harness.venue.funding import FundingParams
+from harness.venue.ledger.fees import BINANCE_USDM_FEES, RATE_SCALE, FeeSchedule
+from harness.venue.ledger.funding import FundingParams
 
 QUOTE_SCALE = 10**8
 """Units of money per USDT."""

@@ -41,10 +41,10 @@ from fractions import Fraction
 from sortedcontainers import SortedList
 
 from harness import journal as jk
-from harness.venue.accounts import SYSTEM_FEE_TIER, Ledger, MarginState
-from harness.venue.instruments import QUOTE_SCALE, BracketTable
-from harness.venue.insurance_fund import Record, record
-from harness.venue.margin import liquidation_price_formula
+from harness.venue.ledger.accounts import SYSTEM_FEE_TIER, Ledger, MarginState
+from harness.venue.ledger.instruments import QUOTE_SCALE, BracketTable
+from harness.venue.ledger.margin import liquidation_price_formula
+from harness.venue.liquidation.insurance_fund import Record, record
 
 Key = tuple[str, str]
 """(account id, symbol) for an isolated position, (account id, "") for a cross account."""

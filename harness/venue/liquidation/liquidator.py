@@ -52,21 +52,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from harness import journal as jk
-from harness.venue import adl
-from harness.venue.accounts import EXTERNAL, Ledger, MarginState
-from harness.venue.fees import fee_units, rate_e8
-from harness.venue.instruments import QUOTE_SCALE
-from harness.venue.insurance_fund import (
-    CLEARANCE_FEE,
-    LIQUIDATION_SURPLUS,
-    NEGATIVE_BALANCE_RESET,
-    SHORTFALL,
-    InsuranceFund,
-    Record,
-    record,
-)
-from harness.venue.matching import MatchingEngine
-from harness.venue.orders import (
+from harness.venue.exchange.matching import MatchingEngine
+from harness.venue.exchange.orders import (
     PUBLIC,
     Cancelled,
     Event,
@@ -77,6 +64,19 @@ from harness.venue.orders import (
     OrderType,
     Side,
     TimeInForce,
+)
+from harness.venue.ledger.accounts import EXTERNAL, Ledger, MarginState
+from harness.venue.ledger.fees import fee_units, rate_e8
+from harness.venue.ledger.instruments import QUOTE_SCALE
+from harness.venue.liquidation import adl
+from harness.venue.liquidation.insurance_fund import (
+    CLEARANCE_FEE,
+    LIQUIDATION_SURPLUS,
+    NEGATIVE_BALANCE_RESET,
+    SHORTFALL,
+    InsuranceFund,
+    Record,
+    record,
 )
 
 LIQUIDATOR = "@liquidator"

@@ -17,7 +17,7 @@ so the venue can journal one with `journal.append(**record)`-style unpacking of 
 from __future__ import annotations
 
 from harness import journal as jk
-from harness.venue.accounts import Ledger, LedgerError
+from harness.venue.ledger.accounts import Ledger, LedgerError
 
 INSURANCE_FUND = "@insurance"
 

@@ -68,9 +68,9 @@ from typing import Final, Protocol
 
 from sortedcontainers import SortedDict
 
-from harness.venue import queue_position
-from harness.venue.l2book import ASK, BID, L2Book
-from harness.venue.orders import (
+from harness.venue.exchange import queue_position
+from harness.venue.exchange.l2book import ASK, BID, L2Book
+from harness.venue.exchange.orders import (
     PUBLIC,
     Accepted,
     Amended,
@@ -92,9 +92,9 @@ from harness.venue.orders import (
     Triggered,
     TriggerSource,
 )
-from harness.venue.queue_position import QueueModel
-from harness.venue.replenishment import decayed
-from harness.venue.stops import NEVER, StopBook, would_fire
+from harness.venue.exchange.queue_position import QueueModel
+from harness.venue.exchange.replenishment import decayed
+from harness.venue.exchange.stops import NEVER, StopBook, would_fire
 
 PositionOf = Callable[[str, str], int]
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from enum import StrEnum
 
-from harness.venue.orders import Order
+from harness.venue.exchange.orders import Order
 
 
 class QueueModel(StrEnum):

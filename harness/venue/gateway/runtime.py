@@ -33,11 +33,12 @@ from typing import Any, Final
 
 import simpy
 
+from harness.config.scenario import AgentConfig, GatewayConfig
 from harness.journal import ENGINE_QUEUE, Journal
 from harness.sim.clock import SimEnv
-from harness.sim.scenario import AgentConfig, GatewayConfig
-from harness.venue.engine_queue import EngineQueue, QueueSettings
-from harness.venue.gateway import (
+from harness.venue.exchange.requests import Amend, Cancel, Submit
+from harness.venue.gateway.engine_queue import EngineQueue, QueueSettings
+from harness.venue.gateway.gateway import (
     ApiKey,
     ApiRequest,
     Delivered,
@@ -47,9 +48,8 @@ from harness.venue.gateway import (
     Scope,
     ThrottleRecord,
 )
-from harness.venue.rate_limits import Limits, RateLimiter, RateLimitSettings
-from harness.venue.requests import Amend, Cancel, Submit
-from harness.venue.tightening import (
+from harness.venue.gateway.rate_limits import Limits, RateLimiter, RateLimitSettings
+from harness.venue.gateway.tightening import (
     QueueDepthRule,
     Rule,
     Step,
@@ -57,8 +57,8 @@ from harness.venue.tightening import (
     VolatilityRule,
     scaled,
 )
+from harness.venue.gateway.ws_limit import ConnectionLimit
 from harness.venue.venue import Venue
-from harness.venue.ws_limit import ConnectionLimit
 
 QUEUE_SAMPLE_NS: Final = 1_000_000_000
 """How often the engine queues' depth is looked at for the journal: 1 s, the mark cadence."""

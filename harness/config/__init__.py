@@ -1,0 +1,1 @@
+"""Scenario files read and validated at the edge; nothing in the venue imports this."""

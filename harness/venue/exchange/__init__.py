@@ -1,0 +1,1 @@
+"""Orders and their matching against the recorded book and other agents."""

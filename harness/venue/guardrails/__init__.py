@@ -1,0 +1,1 @@
+"""Named guardrails and the gate where the venue applies them."""

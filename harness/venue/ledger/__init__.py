@@ -1,0 +1,1 @@
+"""Money: accounts, margin, fees, funding, instruments and the mark price."""

@@ -1,0 +1,1 @@
+"""The liquidation path: trigger index, queue, liquidator, insurance fund, ADL."""
