@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.agents.resilient_client import ResilientClient, RetryPolicy
 from harness.agents.strategy import BookUpdate, Context, Strategy, TradeUpdate
-from harness.config.scenario import AgentConfig
+from harness.config.agents import AgentConfig
 from harness.sim.clock import SimEnv
 from harness.sim.latency import LinkLatencies, agent_links
 from harness.sim.network_faults import disconnects, faulty_links

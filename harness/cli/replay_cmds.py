@@ -10,7 +10,8 @@ import click
 
 from harness.cli.context import Ctx
 from harness.cli.timefmt import iso
-from harness.config.scenario import ScenarioError, load_scenario
+from harness.config.scenario import load_scenario
+from harness.config.settings import ScenarioError
 from harness.replay import ReplayError, run_scenario
 from harness.report import real_liquidations
 from harness.report.headline import liquidation_lines

@@ -17,7 +17,7 @@ from typing import Any
 import simpy
 
 from harness import journal as jk
-from harness.config.scenario import RiskConfig
+from harness.config.risk import RiskConfig
 from harness.journal import Journal, Record
 from harness.risk.activity import ActivityFeatures
 from harness.risk.alerts import Alert, Peers

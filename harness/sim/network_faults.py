@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-from harness.config.scenario import FaultConfig
+from harness.config.gateway import FaultConfig
 from harness.sim.latency import (
     LatencyModel,
     LinkLatencies,

@@ -14,7 +14,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from harness.config.scenario import Scenario, ScenarioError, SettingError, Table
+from harness.config.scenario import Scenario
+from harness.config.settings import ScenarioError, SettingError, Table
 
 _SEGMENT = re.compile(r"([A-Za-z_][\w-]*)((?:\[\d+\])*)")
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.config.scenario import ScenarioError, loads_scenario
+from harness.config.scenario import loads_scenario
+from harness.config.settings import ScenarioError
 from harness.sweep.executors import run_local, run_ray
 from harness.sweep.grid import Axis, RunSpec, expand, seed_list
 from harness.sweep.html_page import DEFAULT_CHARTS, render

@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from harness.config.scenario import ScenarioError
+from harness.config.settings import ScenarioError
 from harness.replay import ReplayError, run_scenario
 from harness.sweep.figures import FIGURES, extract_all
 from harness.sweep.grid import RunSpec

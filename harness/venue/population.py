@@ -36,7 +36,7 @@ import duckdb
 import numpy as np
 
 from harness import journal as jk
-from harness.config.scenario import PopulationConfig
+from harness.config.agents import PopulationConfig
 from harness.venue.ledger.instruments import QUOTE_SCALE, Instrument
 from harness.venue.venue import Venue
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from harness.config.scenario import InstrumentOverrides, VenueConfig
+from harness.config.venue import InstrumentOverrides, VenueConfig
 from harness.venue.exchange.matching import EngineConfig
 from harness.venue.exchange.orders import StpMode
 from harness.venue.exchange.queue_position import QueueModel

@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import simpy
 
-from harness.config.scenario import RiskConfig
+from harness.config.risk import RiskConfig
 from harness.journal import Journal
 from harness.risk.baseline import Baseline
 from harness.risk.features import CANCEL_RATE

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from harness.config.scenario import RiskConfig
+from harness.config.risk import RiskConfig
 from harness.journal import Journal
 from harness.risk.market_view import VenueMarketView
 from harness.risk.monitor import RiskMonitor

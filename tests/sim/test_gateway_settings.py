@@ -6,7 +6,8 @@ from fractions import Fraction
 
 import pytest
 
-from harness.config.scenario import ScenarioError, loads_scenario
+from harness.config.scenario import loads_scenario
+from harness.config.settings import ScenarioError
 from harness.sim.clock import SimEnv, parse_instant
 from harness.venue.gateway.gateway import Scope
 from harness.venue.gateway.rate_limits import Limits

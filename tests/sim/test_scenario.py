@@ -9,13 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.config.scenario import (
-    Scenario,
-    ScenarioError,
-    load_scenario,
-    loads_scenario,
-    reference_markdown,
-)
+from harness.config.scenario import Scenario, load_scenario, loads_scenario, reference_markdown
+from harness.config.settings import ScenarioError
 from harness.sim.clock import NS_PER_MS, NS_PER_S
 from harness.sim.latency import Constant, LogNormal, Quantiles, Scheduled, Window
 from tests.conftest import ROOT
@@ -263,7 +258,7 @@ def test_missing_file_is_a_scenario_error(tmp_path: Path) -> None:
 
 def test_reference_tables_in_docs_are_current() -> None:
     docs = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
-    begin = "<!-- BEGIN GENERATED: harness.sim.scenario.reference_markdown() -->\n"
+    begin = "<!-- BEGIN GENERATED: harness.config.scenario.reference_markdown() -->\n"
     end = "<!-- END GENERATED -->"
     generated = docs[docs.index(begin) + len(begin) : docs.index(end)]
     assert generated.strip() == reference_markdown().strip()

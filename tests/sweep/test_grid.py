@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from harness.config.scenario import ScenarioError, SettingError
+from harness.config.settings import ScenarioError, SettingError
 from harness.sweep.grid import GridError, expand, parse_axis, seed_list, toml_literal
 from harness.sweep.overrides import build_scenario, set_key
 

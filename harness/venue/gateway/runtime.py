@@ -33,7 +33,8 @@ from typing import Any, Final
 
 import simpy
 
-from harness.config.scenario import AgentConfig, GatewayConfig
+from harness.config.agents import AgentConfig
+from harness.config.gateway import GatewayConfig
 from harness.journal import ENGINE_QUEUE, Journal
 from harness.sim.clock import SimEnv
 from harness.venue.exchange.requests import Amend, Cancel, Submit

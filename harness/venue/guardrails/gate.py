@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from harness.config.scenario import GuardrailsConfig
+from harness.config.venue import GuardrailsConfig
 from harness.venue.exchange.matching import MatchingEngine
 from harness.venue.exchange.orders import Event, OrderRequest, Reason, Rejected, Side
 from harness.venue.guardrails.catalog import (
