@@ -7,28 +7,22 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from harness.agents.runtime import AgentRuntime, usdt_units
-from harness.agents.throttling_report import ThrottlingRun, compare_unthrottled, unthrottled
+from harness.agents.runtime import AgentRuntime
+from harness.agents.throttling_report import ThrottlingRun, compare_unthrottled
+from harness.assembly import assemble, unthrottled
 from harness.config.scenario import Scenario
 from harness.data.export import open_read_only
 from harness.journal import Journal
 from harness.report import real_liquidations, units, write_outputs
-from harness.risk.attach import attach_risk
-from harness.sim.clock import SimEnv, iso
+from harness.sim.clock import iso
 from harness.sim.tape import Scale, Tape, TapeStats
-from harness.venue.gateway.runtime import GatewayRuntime, agent_ip
-from harness.venue.guardrails.gate import guardrail_settings
-from harness.venue.liquidation.adl import AdlMethod
 from harness.venue.liquidation.report import liquidation_report
-from harness.venue.population import populate
-from harness.venue.setup import build_instruments, engine_config
-from harness.venue.venue import Venue, VenueSettings
+from harness.venue.venue import Venue
 
 
 class ReplayError(RuntimeError):
@@ -146,57 +140,17 @@ def _run(
 ) -> RunResult:
     start, end = _window(con, scenario)
     try:
-        guards = scenario.guardrails
-        instruments = build_instruments(
-            scenario.data.symbols, scenario.venue.instruments, guards.price_band
-        )
-        guardrails = guardrail_settings(guards, scenario.data.symbols)
+        parts = assemble(scenario, con, start, end)
     except ValueError as exc:
         raise ReplayError(str(exc)) from None
-    env = SimEnv(start, scenario.seed)
-    liquidation = scenario.liquidation
-    journal = Journal()
-    settings = VenueSettings(
-        mark_method=scenario.venue.mark_method,  # type: ignore[arg-type]
-        mark_interval_ns=scenario.venue.mark_interval_ns,
-        journal_mark_every_ns=scenario.outputs.journal_mark_every_ns,
-        index_proxy=scenario.venue.index_proxy,
-        clearance_fee=Fraction(liquidation.clearance_fee),
-        liquidations_per_s=liquidation.per_second,
-        insurance_fund_units=usdt_units(liquidation.insurance_fund),
-        warning_levels=tuple(Fraction(level) for level in liquidation.warning_levels),
-        adl_method=AdlMethod(liquidation.adl_ranking),
-        guardrails=guardrails,
-    )
-    venue = Venue(
-        env, journal, instruments, settings, lambda inst: engine_config(scenario.venue, inst)
-    )
-    risk = attach_risk(env, venue, journal, scenario, start, end)
-    gateway = GatewayRuntime(env, venue, journal, scenario.gateway, scenario.agents)
-    agents = [
-        AgentRuntime(
-            env,
-            venue,
-            gateway,
-            agent,
-            scenario.agent_latencies(agent),
-            instruments,
-            end,
-            agent_ip(agent, position),
-        )
-        for position, agent in enumerate(scenario.agents)
-    ]
-    try:
-        populate(venue, scenario.population, con, scenario.data.exchange, start, end)
-    except ValueError as exc:
-        raise ReplayError(str(exc)) from None
+    env, journal, venue, agents = parts.env, parts.journal, parts.venue, parts.agents
     tape = Tape(
         env,
         con,
         start=start,
         end=end,
         feeds=venue.markets,
-        scales={s: Scale.of(i.tick_size, i.lot_size) for s, i in instruments.items()},
+        scales={s: Scale.of(i.tick_size, i.lot_size) for s, i in parts.instruments.items()},
         exchange=scenario.data.exchange,
         on_batch=on_progress,
         book_tops=False,
@@ -205,7 +159,8 @@ def _run(
         agent.start()
     env.process(venue.mark_process(end))
     env.process(venue.funding_process(end))
-    gateway.start(end)  # after the marks: a volatility rule reads each mark the instant it is set
+    # After the marks: a volatility rule reads each mark the instant it is set.
+    parts.gateway.start(end)
     env.process(tape.run())
     started = time.perf_counter()  # wall-clock ok: reported in the summary, never journaled
     env.run()
@@ -223,11 +178,17 @@ def _run(
         real_liquidations=real_liquidations.summary(
             con, scenario.data.exchange, scenario.data.symbols, start, end, journal.records()
         ),
-        risk=risk.summary() if risk is not None else None,
+        risk=parts.risk.summary() if parts.risk is not None else None,
         throttling=ThrottlingRun.measure(
-            scenario, journal, venue, agents, end, gateway.gateway.queues
+            journal,
+            venue,
+            agents,
+            end,
+            parts.gateway.gateway.queues,
+            throttled=scenario.gateway.throttle,
+            missed_exit_ticks=scenario.gateway.missed_exit_ticks,
         ),
-        instruments=units.scales(instruments),
+        instruments=units.scales(parts.instruments),
     )
 
 

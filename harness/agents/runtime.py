@@ -9,28 +9,50 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import Any
 
 from harness.agents.resilient_client import ResilientClient, RetryPolicy
 from harness.agents.strategy import BookUpdate, Context, Strategy, TradeUpdate
-from harness.config.agents import AgentConfig
 from harness.sim.clock import SimEnv
 from harness.sim.latency import LinkLatencies, agent_links
-from harness.sim.network_faults import disconnects, faulty_links
 from harness.venue.exchange.l2book import ASK, BID
 from harness.venue.exchange.orders import Event, Fill, Rejected
 from harness.venue.gateway.gateway import Body, GatewayReject
-from harness.venue.gateway.runtime import (
-    GatewayRuntime,
-    agent_connection,
-    agent_key,
-    ws_pace_ns,
-)
-from harness.venue.ledger.instruments import QUOTE_SCALE, Instrument
+from harness.venue.gateway.runtime import GatewayRuntime
+from harness.venue.ledger.instruments import Instrument
 from harness.venue.venue import Market, Venue
 
 FEED_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """One agent as the run needs it: defaults filled in, money in units, faults on its links."""
+
+    name: str
+    strategy: str
+    """`package.module:Class`."""
+    params: Mapping[str, Any]
+    balance_units: int
+    leverage: int
+    isolated: bool
+    fee_tier: str
+    every_tick: bool
+    """Every recorded book update reaches the agent, instead of the conflated feed."""
+    conflation_ns: int
+    client: str
+    """careful or naive (see `RetryPolicy`)."""
+    key: str
+    ip: str
+    connection: str
+    """The websocket connection id, or "" when the agent trades over REST."""
+    pace_ns: int
+    """Spacing the client keeps between messages on its websocket connection (0 over REST)."""
+    latencies: LinkLatencies
+    """The link models with the scheduled latency and loss faults that hit this agent."""
+    disconnects: tuple[tuple[int, int], ...]
+    """(start, end) of the market-data disconnects that hit this agent, in time order."""
 
 
 def load_strategy(reference: str, params: Mapping[str, Any]) -> Strategy:
@@ -43,13 +65,6 @@ def load_strategy(reference: str, params: Mapping[str, Any]) -> Strategy:
     return cls(params)
 
 
-def usdt_units(amount: Decimal) -> int:
-    units = amount * QUOTE_SCALE
-    if units != units.to_integral_value():
-        raise ValueError(f"{amount} USDT is finer than 1e-8")
-    return int(units)
-
-
 class AgentRuntime:
     """One agent: requests go up its order link to the gateway, whose answers and the venue's
     events come down its response link to its client, which hands order events on here."""
@@ -59,54 +74,52 @@ class AgentRuntime:
         env: SimEnv,
         venue: Venue,
         gateway: GatewayRuntime,
-        config: AgentConfig,
-        latencies: LinkLatencies,
+        settings: AgentSettings,
         instruments: Mapping[str, Instrument],
         end: int,
-        ip: str,
     ) -> None:
         self.env = env
         self.venue = venue
-        self.name = config.name
+        self.settings = settings
+        self.name = name = settings.name
         self.end = end
-        self.strategy = load_strategy(config.strategy, config.params)
-        faults = gateway.config.faults
+        self.strategy = load_strategy(settings.strategy, settings.params)
         self.links = agent_links(
             env,
-            config.name,
-            faulty_links(latencies, faults, config.name),
+            name,
+            settings.latencies,
             market_data=self._on_market_data,
             orders=gateway.on_request,
             responses=self._on_link_response,
         )
         self.client = ResilientClient(
             env,
-            config.name,
-            agent_key(config).key,
-            ip,
+            name,
+            settings.key,
+            settings.ip,
             self.links.orders.send,
-            env.streams.get(f"client:{config.name}"),
-            RetryPolicy(naive=config.client == "naive"),
+            env.streams.get(f"client:{name}"),
+            RetryPolicy(naive=settings.client == "naive"),
             on_event=self._on_response,
             on_give_up=self._on_give_up,
-            connection=agent_connection(config),
-            pace_ns=ws_pace_ns(gateway.config) if agent_connection(config) else 0,
+            connection=settings.connection,
+            pace_ns=settings.pace_ns,
         )
-        gateway.connect(config.name, self.links.responses.send)
-        self._disconnects = disconnects(faults, config.name)
+        gateway.connect(name, self.links.responses.send)
+        self._disconnects = settings.disconnects
         self._stale = False
-        rng = env.streams.get(f"agent:{config.name}")
-        self.ctx = Context(config.name, self.client, instruments, rng, self)
+        rng = env.streams.get(f"agent:{name}")
+        self.ctx = Context(name, self.client, instruments, rng, self)
         venue.open_account(
-            config.name,
-            usdt_units(config.balance),
-            leverage=config.leverage,
-            isolated=config.margin_mode == "isolated",
-            fee_tier=config.fee_tier,
+            name,
+            settings.balance_units,
+            leverage=settings.leverage,
+            isolated=settings.isolated,
+            fee_tier=settings.fee_tier,
             responder=lambda event, ts: self.links.responses.send(event, at=ts),
         )
-        self.every_tick = config.feed == "every_tick"
-        self.conflation_ns = config.conflation_ns
+        self.every_tick = settings.every_tick
+        self.conflation_ns = settings.conflation_ns
         self._dirty: dict[str, bool] = {}
         self._pending_publish: set[int] = set()
         for symbol, market in venue.markets.items():

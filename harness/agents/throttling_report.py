@@ -37,7 +37,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from harness.config.scenario import Scenario
 from harness.journal import MARK, OVERLOAD_PASSED, REQUEST_THROTTLED, Journal
 from harness.sim.clock import iso
 from harness.venue.exchange.orders import Side
@@ -182,27 +181,29 @@ class ThrottlingRun:
     @classmethod
     def measure(
         cls,
-        scenario: Scenario,
         journal: Journal,
         venue: Venue,
         agents: Sequence[AgentRuntime],
         end: int,
         queues: Mapping[str, EngineQueue] | None = None,
+        *,
+        throttled: bool,
+        missed_exit_ticks: int,
     ) -> ThrottlingRun:
+        """`throttled` and `missed_exit_ticks` are the run's `[gateway]` throttle and
+        missed_exit_ticks."""
         facts = _JournalFacts.read(journal)
-        threshold = scenario.gateway.missed_exit_ticks
-        run = cls(scenario.gateway.throttle)
-        configs = {agent.name: agent for agent in scenario.agents}
+        run = cls(throttled)
         for agent in agents:
             stats = agent.client.stats
             missed = []
             for intent in stats.exits:
                 times, marks = facts.marks.get(intent.symbol, ([], []))
-                found = missed_exit(intent, times, marks, threshold, end)
+                found = missed_exit(intent, times, marks, missed_exit_ticks, end)
                 if found is not None:
                     missed.append(found)
             run.agents[agent.name] = AgentThrottling(
-                client=configs[agent.name].client,
+                client=agent.settings.client,
                 ip=agent.client.ip,
                 sent=stats.sent,
                 delivered=stats.delivered,
@@ -259,12 +260,6 @@ def _equity(venue: Venue, account: str) -> int:
     for symbol, mark in venue.marks.items():
         equity += ledger.unrealized_pnl(account, symbol, mark)
     return equity
-
-
-def unthrottled(scenario: Scenario) -> Scenario:
-    """The same scenario without throttling, for the cost comparison."""
-    gateway = dataclasses.replace(scenario.gateway, throttle=False, compare_unthrottled=False)
-    return dataclasses.replace(scenario, gateway=gateway)
 
 
 def compare_unthrottled(run: ThrottlingRun, twin: ThrottlingRun | None) -> None:

@@ -11,13 +11,13 @@ alerts is the ranking. The monitor only appends from its own process, never from
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import simpy
 
 from harness import journal as jk
-from harness.config.risk import RiskConfig
 from harness.journal import Journal, Record
 from harness.risk.activity import ActivityFeatures
 from harness.risk.alerts import Alert, Peers
@@ -28,22 +28,37 @@ from harness.risk.robust import quantile_rank
 from harness.risk.scorer import Contribution, Entity, Scorer
 
 
+@dataclass(frozen=True)
+class MonitorSettings:
+    """The monitor's part of `[risk]` (docs/scenarios.md says what each one means)."""
+
+    cadence_ns: int
+    window_ns: int
+    baseline_samples: int
+    warmup_samples: int
+    threshold: Fraction
+    explain_from: Fraction
+    top_features: int
+    cooldown_ns: int
+    depth_ticks: int
+    near_margin: Fraction
+    margin_rise: Fraction
+
+
 class RiskMonitor:
     def __init__(
-        self, env: simpy.Environment, journal: Journal, view: MarketView, config: RiskConfig
+        self, env: simpy.Environment, journal: Journal, view: MarketView, config: MonitorSettings
     ) -> None:
         self.env = env
         self.journal = journal
         self.config = config
-        self.threshold = Fraction(config.threshold)
+        self.threshold = config.threshold
         self.activity = ActivityFeatures(view, config.window_ns, config.depth_ticks)
         self.exposure = ExposureFeatures(
-            view, config.window_ns, Fraction(config.near_margin), Fraction(config.margin_rise)
+            view, config.window_ns, config.near_margin, config.margin_rise
         )
         self.market = MarketFeatures(view, config.window_ns, config.depth_ticks)
-        self.scorer = Scorer(
-            config.baseline_samples, config.warmup_samples, Fraction(config.explain_from)
-        )
+        self.scorer = Scorer(config.baseline_samples, config.warmup_samples, config.explain_from)
         self.alerts: list[Alert] = []
         self._last_alert: dict[Entity, int] = {}
         journal.subscribe(self.on_record)

@@ -36,13 +36,51 @@ import duckdb
 import numpy as np
 
 from harness import journal as jk
-from harness.config.agents import PopulationConfig
 from harness.venue.ledger.instruments import QUOTE_SCALE, Instrument
 from harness.venue.venue import Venue
 
 STREAM = "population"
 MILLION = 1_000_000
 OCTAVE_STEPS = 8
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One position of an explicitly listed account (`[[population.accounts]]`)."""
+
+    name: str
+    symbol: str
+    long: bool
+    qty: Decimal
+    """Base units."""
+    entry: Decimal
+    """Price."""
+    leverage: int
+    isolated: bool
+    balance: Decimal | None
+    """USDT deposited for this entry; None: the initial margin at entry."""
+
+
+@dataclass(frozen=True)
+class PopulationSettings:
+    """What `[population]` asks for: the synthetic draws' parameters and the listed accounts."""
+
+    count: int
+    symbols: tuple[str, ...]
+    """Empty: every symbol of the run."""
+    leverages: tuple[int, ...]
+    leverage_weights: tuple[int, ...]
+    """Empty: equal weights."""
+    entry_spread: Decimal
+    long_share: Decimal
+    isolated_share: Decimal
+    multi_symbol_share: Decimal
+    multi_symbol_counts: tuple[int, ...]
+    symbol_leverage_weights: Mapping[str, tuple[int, ...]]
+    notional_min: Decimal
+    notional_max: Decimal
+    fee_tier: str
+    accounts: tuple[Listed, ...]
 
 
 @dataclass(frozen=True)
@@ -81,26 +119,26 @@ def size_grid(low: Decimal, high: Decimal) -> list[Fraction]:
 
 
 def synthetic(
-    config: PopulationConfig,
+    settings: PopulationSettings,
     instruments: Mapping[str, Instrument],
     prices: Mapping[str, int],
     rng: np.random.Generator,
 ) -> list[Member]:
-    """`config.count` members drawn from `rng`; `prices` are the reference prices in ticks."""
-    n = config.count
-    symbols = list(config.symbols or instruments)
-    weights = np.cumsum(np.array(config.leverage_weights or [1] * len(config.leverages)))
-    grid = size_grid(config.notional_min, config.notional_max)
+    """`settings.count` members drawn from `rng`; `prices` are the reference prices in ticks."""
+    n = settings.count
+    symbols = list(settings.symbols or instruments)
+    weights = np.cumsum(np.array(settings.leverage_weights or [1] * len(settings.leverages)))
+    grid = size_grid(settings.notional_min, settings.notional_max)
     leverage_at = np.searchsorted(weights, rng.integers(0, int(weights[-1]), n), side="right")
     size_at = rng.integers(0, len(grid), n)
-    isolated = rng.integers(0, MILLION, n) < int(config.isolated_share * MILLION)
-    multi = rng.integers(0, MILLION, n) < int(config.multi_symbol_share * MILLION)
+    isolated = rng.integers(0, MILLION, n) < int(settings.isolated_share * MILLION)
+    multi = rng.integers(0, MILLION, n) < int(settings.multi_symbol_share * MILLION)
     symbol_at = rng.integers(0, len(symbols), n)
-    longs = rng.integers(0, MILLION, (n, len(symbols))) < int(config.long_share * MILLION)
+    longs = rng.integers(0, MILLION, (n, len(symbols))) < int(settings.long_share * MILLION)
     offsets = rng.integers(-MILLION, MILLION + 1, (n, len(symbols)))
-    chosen = _multi_symbol_draws(config, len(symbols), n, rng)
-    leverage_by_symbol = _symbol_leverage_draws(config, symbols, n, rng)
-    spread = Fraction(config.entry_spread)
+    chosen = _multi_symbol_draws(settings, len(symbols), n, rng)
+    leverage_by_symbol = _symbol_leverage_draws(settings, symbols, n, rng)
+    spread = Fraction(settings.entry_spread)
     width = len(str(max(n - 1, 0)))
     members: list[Member] = []
     for i in range(n):
@@ -115,7 +153,7 @@ def synthetic(
             lots = max(1, math.floor(share / (inst.tick_size * inst.lot_size * entry)))
             lots = lots if longs[i, s] else -lots
             drawn = leverage_by_symbol.get(symbol, leverage_at)
-            leverage = _capped_leverage(inst, lots, entry, config.leverages[int(drawn[i])])
+            leverage = _capped_leverage(inst, lots, entry, settings.leverages[int(drawn[i])])
             holdings.append(Holding(symbol, lots, entry, leverage, bool(isolated[i])))
         deposit = sum(_initial_margin(instruments[h.symbol], h) for h in holdings)
         members.append(Member(f"pop{i:0{width}d}", deposit, tuple(holdings)))
@@ -123,27 +161,27 @@ def synthetic(
 
 
 def _multi_symbol_draws(
-    config: PopulationConfig, count: int, n: int, rng: np.random.Generator
+    settings: PopulationSettings, count: int, n: int, rng: np.random.Generator
 ) -> list[list[int]]:
     """The symbol indexes each account would hold if drawn multi-symbol: every symbol, or (with
     `multi_symbol_counts`) a uniform subset of a drawn size, in the population's symbol order.
     Drawn after every other stream so that leaving the setting out keeps earlier populations."""
-    if not config.multi_symbol_counts:
+    if not settings.multi_symbol_counts:
         return [list(range(count))] * n
-    sizes = [min(size, count) for size in config.multi_symbol_counts]
+    sizes = [min(size, count) for size in settings.multi_symbol_counts]
     size_at = rng.integers(0, len(sizes), n)
     order = np.argsort(rng.integers(0, MILLION, (n, count)), axis=1, kind="stable")
     return [sorted(int(s) for s in order[i, : sizes[int(size_at[i])]]) for i in range(n)]
 
 
 def _symbol_leverage_draws(
-    config: PopulationConfig, symbols: list[str], n: int, rng: np.random.Generator
+    settings: PopulationSettings, symbols: list[str], n: int, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
     """Per symbol with its own `symbol_leverage_weights`, each account's leverage index for a
     position in that symbol (drawn in the population's symbol order, after every other draw)."""
     drawn: dict[str, np.ndarray] = {}
     for symbol in symbols:
-        weights = config.symbol_leverage_weights.get(symbol)
+        weights = settings.symbol_leverage_weights.get(symbol)
         if weights:
             bounds = np.cumsum(np.array(weights))
             draws = rng.integers(0, int(bounds[-1]), n)
@@ -151,22 +189,20 @@ def _symbol_leverage_draws(
     return drawn
 
 
-def explicit(config: PopulationConfig, instruments: Mapping[str, Instrument]) -> list[Member]:
+def explicit(settings: PopulationSettings, instruments: Mapping[str, Instrument]) -> list[Member]:
     """The `[[population.accounts]]` entries, grouped by name in order of first appearance."""
     grouped: dict[str, tuple[int, list[Holding]]] = {}
-    for i, entry in enumerate(config.accounts):
+    for i, entry in enumerate(settings.accounts):
         where = f"population.accounts[{i}]"
         inst = instruments.get(entry.symbol)
         if inst is None:
             raise ValueError(f"{where}.symbol: {entry.symbol} is not in data.symbols")
         try:
-            lots = inst.qty_to_lots(Fraction(entry.qty)) * (1 if entry.side == "long" else -1)
+            lots = inst.qty_to_lots(Fraction(entry.qty)) * (1 if entry.long else -1)
             ticks = inst.price_to_ticks(Fraction(entry.entry))
         except ValueError as exc:
             raise ValueError(f"{where}: {exc} (the instrument's grid)") from None
-        holding = Holding(
-            entry.symbol, lots, ticks, entry.leverage, entry.margin_mode == "isolated"
-        )
+        holding = Holding(entry.symbol, lots, ticks, entry.leverage, entry.isolated)
         allowed = _capped_leverage(inst, lots, ticks, entry.leverage)
         if allowed < entry.leverage:
             raise ValueError(f"{where}.leverage: the brackets allow at most {allowed}x here")
@@ -236,7 +272,7 @@ def first_trade_prices(
 
 def populate(
     venue: Venue,
-    config: PopulationConfig,
+    settings: PopulationSettings,
     con: duckdb.DuckDBPyConnection,
     exchange: str,
     start: int,
@@ -245,21 +281,21 @@ def populate(
     """Open the scenario's population at `start` (after the agents' accounts, whose names it may
     not take); the number of accounts opened."""
     instruments = {symbol: market.instrument for symbol, market in venue.markets.items()}
-    members = explicit(config, instruments)
-    if config.count:
-        for symbol in config.symbols:
+    members = explicit(settings, instruments)
+    if settings.count:
+        for symbol in settings.symbols:
             if symbol not in instruments:
                 raise ValueError(f"population.symbols: {symbol} is not in data.symbols")
-        symbols = list(config.symbols or instruments)
-        for symbol in config.symbol_leverage_weights:
+        symbols = list(settings.symbols or instruments)
+        for symbol in settings.symbol_leverage_weights:
             if symbol not in symbols:
                 raise ValueError(
                     f"population.symbol_leverage_weights: {symbol} is not a population symbol"
                 )
         prices = first_trade_prices(con, exchange, symbols, instruments, start, end)
-        members += synthetic(config, instruments, prices, venue.env.streams.get(STREAM))
+        members += synthetic(settings, instruments, prices, venue.env.streams.get(STREAM))
     for member in members:
         if member.name in venue.ledger.accounts:
             raise ValueError(f"population: account {member.name} exists (an agent's name?)")
-    open_population(venue, members, config.fee_tier, start)
+    open_population(venue, members, settings.fee_tier, start)
     return len(members)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from harness.assembly import monitor_settings
 from harness.config.risk import RiskConfig
 from harness.journal import Journal
 from harness.risk.alert_summary import alert_summary
@@ -29,7 +30,7 @@ def test_venue_wide_margin_pressure_alerts_well_before_the_first_liquidation() -
     env = SimEnv(0)
     journal = Journal()
     view = HandView()
-    monitor = RiskMonitor(env, journal, view, RiskConfig())
+    monitor = RiskMonitor(env, journal, view, monitor_settings(RiskConfig()))
     for account in ACCOUNTS:
         journal.append(0, "position", account, "X", before=0, after=10)
     liquidated: list[str] = []

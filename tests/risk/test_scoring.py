@@ -9,11 +9,12 @@ from fractions import Fraction
 
 import simpy
 
+from harness.assembly import monitor_settings
 from harness.config.risk import RiskConfig
 from harness.journal import Journal
 from harness.risk.baseline import Baseline
 from harness.risk.features import CANCEL_RATE
-from harness.risk.monitor import RiskMonitor
+from harness.risk.monitor import MonitorSettings, RiskMonitor
 from harness.risk.robust import robust_scale
 from harness.risk.scorer import Scorer
 from tests.risk.hand_view import HandView
@@ -59,10 +60,10 @@ def test_drift_catches_a_creeping_series() -> None:
     assert [(c.value, c.z) for c in drift] == [(18, Fraction(18, 5))]
 
 
-def _config(**changes: object) -> RiskConfig:
+def _config(**changes: object) -> MonitorSettings:
     base = {"baseline_samples": 20, "warmup_samples": 5, "threshold": Decimal(3)}
     base.update(changes)
-    return RiskConfig(**base)  # type: ignore[arg-type]
+    return monitor_settings(RiskConfig(**base))  # type: ignore[arg-type]
 
 
 def _run(order: tuple[str, ...], burst: dict[str, int]) -> list[tuple[int, str, int, int, str]]:

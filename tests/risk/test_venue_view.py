@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from harness.assembly import monitor_settings
 from harness.config.risk import RiskConfig
 from harness.journal import Journal
 from harness.risk.market_view import VenueMarketView
@@ -59,7 +60,7 @@ def test_the_view_reads_depth_near_the_touch_and_the_mid() -> None:
 def test_an_alert_on_the_whale_comes_before_its_liquidation() -> None:
     venue = _venue()
     env = venue.env
-    config = RiskConfig(baseline_samples=10, warmup_samples=2)
+    config = monitor_settings(RiskConfig(baseline_samples=10, warmup_samples=2))
     monitor = RiskMonitor(env, venue.journal, VenueMarketView(venue), config)
     venue.open_account("whale", 800 * 10**8, leverage=100, isolated=False, fee_tier="regular")
     request = OrderRequest(

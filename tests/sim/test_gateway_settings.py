@@ -6,18 +6,12 @@ from fractions import Fraction
 
 import pytest
 
+from harness.assembly import UNREACHABLE, agent_ip, agent_key, build_gateway, queue_settings
 from harness.config.scenario import loads_scenario
 from harness.config.settings import ScenarioError
 from harness.sim.clock import SimEnv, parse_instant
 from harness.venue.gateway.gateway import Scope
 from harness.venue.gateway.rate_limits import Limits
-from harness.venue.gateway.runtime import (
-    UNREACHABLE,
-    agent_ip,
-    agent_key,
-    build_gateway,
-    queue_settings,
-)
 from harness.venue.gateway.tightening import Step
 
 AGENT = """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from harness.assembly import build_instrument
 from harness.venue.ledger.instruments import INSTRUMENTS
-from harness.venue.setup import build_instrument
 
 
 def test_sui_and_atom_notional_on_their_grids() -> None:

@@ -9,6 +9,7 @@ from fractions import Fraction
 
 import pytest
 
+from harness.assembly import population_settings
 from harness.config.scenario import loads_scenario
 from harness.journal import Journal
 from harness.sim.clock import SimEnv
@@ -16,6 +17,7 @@ from harness.sim.rng import make_stream
 from harness.venue.ledger.accounts import EXTERNAL
 from harness.venue.ledger.instruments import ATOMUSDT, BTCUSDT, ETHUSDT, QUOTE_SCALE, SUIUSDT
 from harness.venue.population import (
+    PopulationSettings,
     explicit,
     open_population,
     size_grid,
@@ -28,8 +30,9 @@ INSTRUMENTS = {"BTCUSDT": BTCUSDT, "ETHUSDT": ETHUSDT}
 PRICES = {"BTCUSDT": 600_000, "ETHUSDT": 250_000}  # 60,000.0 and 2,500.00
 
 
-def _config(body: str):  # type: ignore[no-untyped-def]
-    return loads_scenario(f'[data]\nsymbols = ["BTCUSDT", "ETHUSDT"]\n[population]\n{body}')
+def _config(body: str) -> PopulationSettings:
+    text = f'[data]\nsymbols = ["BTCUSDT", "ETHUSDT"]\n[population]\n{body}'
+    return population_settings(loads_scenario(text).population)
 
 
 def _venue() -> Venue:
@@ -47,7 +50,7 @@ def test_synthetic_draws_follow_the_settings_and_the_seed() -> None:
         "count = 2000\nlong_share = 0.7\nisolated_share = 0.25\nmulti_symbol_share = 0.5\n"
         "leverages = [10, 125]\nleverage_weights = [3, 1]\nentry_spread = 0.01\n"
         "notional_min = 1000\nnotional_max = 2000000\n"
-    ).population
+    )
     members = synthetic(config, INSTRUMENTS, PRICES, make_stream(3, "population"))
     again = synthetic(config, INSTRUMENTS, PRICES, make_stream(3, "population"))
     other = synthetic(config, INSTRUMENTS, PRICES, make_stream(4, "population"))
@@ -79,13 +82,14 @@ def test_synthetic_draws_follow_the_settings_and_the_seed() -> None:
 def test_multi_symbol_counts_and_per_symbol_leverage_weights() -> None:
     symbols = {"BTCUSDT": BTCUSDT, "SUIUSDT": SUIUSDT, "ATOMUSDT": ATOMUSDT}
     prices = {"BTCUSDT": 1_170_000, "SUIUSDT": 34_000, "ATOMUSDT": 4_000}
-    config = loads_scenario(
+    scenario = loads_scenario(
         '[data]\nsymbols = ["BTCUSDT", "SUIUSDT", "ATOMUSDT"]\n[population]\n'
         "count = 3000\nisolated_share = 0\nmulti_symbol_share = 0.5\n"
         "multi_symbol_counts = [2, 3]\nleverages = [5, 50]\nleverage_weights = [1, 0]\n"
         "notional_min = 1000\nnotional_max = 2000\n"
         "symbol_leverage_weights = { SUIUSDT = [1, 3], ATOMUSDT = [0, 1] }\n"
-    ).population
+    )
+    config = population_settings(scenario.population)
     members = synthetic(config, symbols, prices, make_stream(3, "population"))
     assert members == synthetic(config, symbols, prices, make_stream(3, "population"))
     held = Counter(len(m.holdings) for m in members)
@@ -107,13 +111,13 @@ def test_multi_symbol_counts_and_per_symbol_leverage_weights() -> None:
 
 def test_multi_symbol_counts_left_out_keeps_earlier_populations() -> None:
     body = "count = 300\nmulti_symbol_share = 0.5\n"
-    before = _config(body).population
-    spelled = _config(body + "multi_symbol_counts = []\n").population
+    before = _config(body)
+    spelled = _config(body + "multi_symbol_counts = []\n")
     assert synthetic(before, INSTRUMENTS, PRICES, make_stream(5, "population")) == synthetic(
         spelled, INSTRUMENTS, PRICES, make_stream(5, "population")
     )
     # With two symbols, counts [2] hold both: the same accounts, drawn after every other stream.
-    both = _config(body + "multi_symbol_counts = [2]\n").population
+    both = _config(body + "multi_symbol_counts = [2]\n")
     assert [
         m.holdings for m in synthetic(both, INSTRUMENTS, PRICES, make_stream(5, "population"))
     ] == [m.holdings for m in synthetic(before, INSTRUMENTS, PRICES, make_stream(5, "population"))]
@@ -125,7 +129,7 @@ def test_explicit_entries_with_one_name_are_one_cross_account_on_two_symbols() -
         "qty = 1\nentry = 60000\nleverage = 50\n"
         '[[population.accounts]]\nname = "x"\nsymbol = "ETHUSDT"\nside = "short"\n'
         "qty = 2\nentry = 2500\nbalance = 700\n"
-    ).population
+    )
     (member,) = explicit(config, INSTRUMENTS)
     # 1 BTC at 60,000 / 50 = 1,200 USDT of margin, plus the 700 given for the ETH entry.
     assert member.deposit == 1_900 * QUOTE_SCALE
@@ -136,7 +140,7 @@ def test_explicit_entries_with_one_name_are_one_cross_account_on_two_symbols() -
     bad = _config(
         '[[population.accounts]]\nname = "y"\nsymbol = "BTCUSDT"\nside = "long"\n'
         "qty = 0.0005\nentry = 60000\n"
-    ).population
+    )
     with pytest.raises(ValueError, match=r"population.accounts\[0\]"):
         explicit(bad, INSTRUMENTS)
 
@@ -149,7 +153,7 @@ def test_bad_population_settings_name_their_key() -> None:
 
 
 def test_ten_thousand_accounts_open_with_money_conserved_and_indexed() -> None:
-    config = _config("count = 10000\nnotional_max = 500000\n").population
+    config = _config("count = 10000\nnotional_max = 500000\n")
     venue = _venue()
     members = synthetic(config, INSTRUMENTS, PRICES, make_stream(9, "population"))
     started = time.perf_counter()  # wall-clock ok: a speed bound, not journaled

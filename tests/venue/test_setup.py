@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.assembly import build_instruments, engine_config
 from harness.config.scenario import loads_scenario
-from harness.venue.setup import build_instruments, engine_config
 
 CUSTOM = """
 name = "alt-2025"

@@ -6,13 +6,14 @@ from fractions import Fraction
 
 import pytest
 
+from harness.assembly import guardrail_settings
 from harness.config.scenario import loads_scenario
 from harness.journal import Journal, Record
 from harness.sim.clock import SimEnv
 from harness.venue.exchange.orders import OrderRequest, OrderType, Side, TimeInForce
 from harness.venue.exchange.requests import Amend, Submit
 from harness.venue.guardrails.catalog import ScheduledChange
-from harness.venue.guardrails.gate import GuardrailSettings, guardrail_settings
+from harness.venue.guardrails.gate import GuardrailSettings
 from harness.venue.ledger.instruments import BTCUSDT
 from harness.venue.venue import Venue, VenueSettings
 

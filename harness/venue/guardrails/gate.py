@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from harness.config.venue import GuardrailsConfig
+from harness.units import NS_PER_MINUTE
 from harness.venue.exchange.matching import MatchingEngine
 from harness.venue.exchange.orders import Event, OrderRequest, Reason, Rejected, Side
 from harness.venue.guardrails.catalog import (
@@ -41,10 +41,7 @@ from harness.venue.guardrails.catalog import (
     ScheduledChange,
 )
 from harness.venue.ledger.accounts import Ledger
-from harness.venue.ledger.instruments import load_bracket_table
 from harness.venue.liquidation.insurance_fund import Record, record
-
-SECOND_NS = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -52,34 +49,11 @@ class GuardrailSettings:
     max_position: bool = True
     circuit_breaker_move: Fraction | None = None
     """Largest mark move within the window before a halt; None disables the breaker."""
-    circuit_breaker_window_ns: int = 60 * SECOND_NS
-    circuit_breaker_halt_ns: int = 60 * SECOND_NS
+    circuit_breaker_window_ns: int = NS_PER_MINUTE
+    circuit_breaker_halt_ns: int = NS_PER_MINUTE
     reduce_only_ratio: Fraction | None = None
     """Margin ratio from which accounts may only reduce; None disables the mode."""
     schedule: tuple[ScheduledChange, ...] = ()
-
-
-def guardrail_settings(config: GuardrailsConfig, symbols: tuple[str, ...]) -> GuardrailSettings:
-    """The scenario's `[guardrails]` for the venue; ValueError names the bad schedule entry."""
-    changes = []
-    for i, change in enumerate(config.schedule):
-        where = f"guardrails.schedule[{i}]"
-        if change.symbol not in symbols:
-            raise ValueError(f"{where}.symbol: {change.symbol} is not in data.symbols")
-        try:
-            table = load_bracket_table(change.brackets) if change.brackets else None
-        except ValueError as exc:
-            raise ValueError(f"{where}.brackets: {exc}") from None
-        changes.append(ScheduledChange(change.at, change.symbol, table, change.max_leverage))
-    move, ratio = config.circuit_breaker_move, config.reduce_only_ratio
-    return GuardrailSettings(
-        max_position=config.max_position == "on",
-        circuit_breaker_move=None if move is None else Fraction(move),
-        circuit_breaker_window_ns=config.circuit_breaker_window_ns,
-        circuit_breaker_halt_ns=config.circuit_breaker_halt_ns,
-        reduce_only_ratio=None if ratio is None else Fraction(ratio),
-        schedule=tuple(changes),
-    )
 
 
 class Guardrails:
