@@ -17,10 +17,10 @@ from harness.agents.throttling_report import ThrottlingRun, compare_unthrottled
 from harness.assembly import assemble, unthrottled
 from harness.config.scenario import Scenario
 from harness.data.export import open_read_only
+from harness.data.tape import Scale, Tape, TapeStats
 from harness.journal import Journal
 from harness.report import real_liquidations, units, write_outputs
 from harness.sim.clock import iso
-from harness.sim.tape import Scale, Tape, TapeStats
 from harness.venue.liquidation.report import liquidation_report
 from harness.venue.venue import Venue
 

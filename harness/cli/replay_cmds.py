@@ -12,12 +12,12 @@ from harness.cli.context import Ctx
 from harness.cli.timefmt import iso
 from harness.config.scenario import load_scenario
 from harness.config.settings import ScenarioError
+from harness.data.tape import TapeStats
 from harness.replay import ReplayError, run_scenario
 from harness.report import real_liquidations
 from harness.report.headline import liquidation_lines
 from harness.report.units import usdt
 from harness.risk.alert_summary import summary_lines
-from harness.sim.tape import TapeStats
 
 
 class _Progress:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from harness.report.figures import FIGURES
 from harness.sweep.executors import EXECUTORS, ExecutorError, default_workers
-from harness.sweep.figures import FIGURES
 from harness.sweep.grid import GridError, parse_axis
 from harness.sweep.html_page import DEFAULT_CHARTS
 from harness.sweep.sweep import Progress, SweepError, run_sweep

@@ -2,7 +2,7 @@
 
 Sorted by folder name, with nothing that depends on when or where they were written, so the
 listing of one set of runs is the same everywhere. The key figures are the sweep's
-(`harness.sweep.figures`), read from the summary at the same paths; the JSON listing keeps them
+(`harness.report.figures`), read from the summary at the same paths; the JSON listing keeps them
 as integers (money in units of 1e-8 USDT), the table shows money in USDT.
 """
 
@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.report.figures import FIGURES, extract
 from harness.report.units import usdt
-from harness.sweep.figures import FIGURES, extract
 
 FIGURE_COLUMNS = (
     "liquidations",

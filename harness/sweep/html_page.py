@@ -14,8 +14,8 @@ from typing import Any
 
 import polars as pl
 
+from harness.report.figures import FIGURES
 from harness.report.units import usdt
-from harness.sweep.figures import FIGURES
 from harness.sweep.grid import Axis, toml_literal
 from harness.sweep.results import grid_cell
 from harness.sweep.svg_chart import Series, line_chart

@@ -3,7 +3,7 @@
 Columns: `run_id`, `index` (position in the expansion), `seed`, one column per grid key (named
 by the key, typed by its values: integers, numbers, booleans or strings; a key whose values mix
 types holds their TOML text), then `status` ("ok" or "failed"), `error`, `fingerprint`,
-`wall_seconds` and the figures of `harness.sweep.figures.FIGURES`.
+`wall_seconds` and the figures of `harness.report.figures.FIGURES`.
 
 The table is rewritten (atomically) after every finished run, so an interrupted sweep leaves
 what it finished for `--resume`.
@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from harness.sweep.figures import FIGURES
+from harness.report.figures import FIGURES
 from harness.sweep.grid import Axis, RunSpec, toml_literal
 
 RESULTS = "results.parquet"

@@ -14,7 +14,7 @@ from typing import Any
 
 from harness.config.settings import ScenarioError
 from harness.replay import ReplayError, run_scenario
-from harness.sweep.figures import FIGURES, extract_all
+from harness.report.figures import FIGURES, extract_all
 from harness.sweep.grid import RunSpec
 from harness.sweep.overrides import build_scenario
 

@@ -13,7 +13,7 @@ import pytest
 
 from harness.config.scenario import load_scenario
 from harness.replay import run_scenario
-from harness.sweep.figures import FIGURES
+from harness.report.figures import FIGURES
 from harness.sweep.grid import parse_axis
 from harness.sweep.results import RESULTS
 from harness.sweep.sweep import run_sweep

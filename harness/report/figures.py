@@ -1,4 +1,5 @@
-"""The key figures of a sweep's results table, read from a run's summary (`summary.json`).
+"""A run's key figures, read from its summary (`summary.json`): the columns of a sweep's
+results table and of the runs listing (`harness.report.runs`).
 
 Each figure is a documented path into the summary dict. A `*` segment means every entry of a
 table (an agent each), whose values are added up: numbers add, tables of counts merge by key.

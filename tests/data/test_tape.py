@@ -13,7 +13,7 @@ import simpy
 
 from harness.data.book_replay import rebuild_at
 from harness.data.ingest import ingest_paths
-from harness.sim.tape import Scale, Tape
+from harness.data.tape import Scale, Tape
 from harness.venue.exchange.l2book import ASK, BID, L2Book
 from tests.conftest import BTCUSDT_CAPTURE
 

@@ -41,7 +41,7 @@ import simpy
 from harness.data.book_replay import RESET, SKIP, DepthSequencer
 from harness.data.query import rows_per_second, stream_projected
 from harness.data.schema import KIND_PRIORITY, SEQ_STRIDE
-from harness.sim.clock import NS_PER_S
+from harness.units import NS_PER_S
 
 BOOK, TOP, TRADE, MARK, FUNDING = (
     KIND_PRIORITY["book_deltas"],

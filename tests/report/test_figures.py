@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.sweep.figures import FIGURES, extract, extract_all
+from harness.report.figures import FIGURES, extract, extract_all
 from harness.sweep.svg_chart import Series, line_chart, nice_ticks
 
 BY_COLUMN = {figure.column: figure for figure in FIGURES}
