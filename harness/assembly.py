@@ -20,7 +20,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import duckdb
 
@@ -60,8 +60,18 @@ from harness.venue.liquidation.adl import AdlMethod
 from harness.venue.population import Listed, PopulationSettings, populate
 from harness.venue.venue import Venue, VenueSettings
 
+T = TypeVar("T")
+
 UNREACHABLE: Final = Limits(10**15, 10**15, 10**15)
 """The limits of an unthrottled run: no request count of a simulated day comes near."""
+
+
+def _copy(cls: Callable[..., T], source: object, **converted: Any) -> T:
+    """A `cls` dataclass from the same-named attributes of the settings `source`, except the
+    fields in `converted`, which change name or type on the way (Decimal to Fraction)."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    kept = {f.name: getattr(source, f.name) for f in fields if f.name not in converted}
+    return cls(**kept, **converted)
 
 
 def usdt_units(amount: Decimal) -> int:
@@ -197,34 +207,16 @@ def venue_settings(scenario: Scenario, guardrails: GuardrailSettings) -> VenueSe
 
 
 def population_settings(config: PopulationConfig) -> PopulationSettings:
-    return PopulationSettings(
-        count=config.count,
-        symbols=config.symbols,
-        leverages=config.leverages,
-        leverage_weights=config.leverage_weights,
-        entry_spread=config.entry_spread,
-        long_share=config.long_share,
-        isolated_share=config.isolated_share,
-        multi_symbol_share=config.multi_symbol_share,
-        multi_symbol_counts=config.multi_symbol_counts,
-        symbol_leverage_weights=config.symbol_leverage_weights,
-        notional_min=config.notional_min,
-        notional_max=config.notional_max,
-        fee_tier=config.fee_tier,
-        accounts=tuple(
-            Listed(
-                name=entry.name,
-                symbol=entry.symbol,
-                long=entry.side == "long",
-                qty=entry.qty,
-                entry=entry.entry,
-                leverage=entry.leverage,
-                isolated=entry.margin_mode == "isolated",
-                balance=entry.balance,
-            )
-            for entry in config.accounts
-        ),
+    listed = tuple(
+        _copy(
+            Listed,
+            entry,
+            long=entry.side == "long",
+            isolated=entry.margin_mode == "isolated",
+        )
+        for entry in config.accounts
     )
+    return _copy(PopulationSettings, config, accounts=listed)
 
 
 # --- the gateway --------------------------------------------------------------------------------
@@ -351,19 +343,7 @@ def unthrottled(scenario: Scenario) -> Scenario:
 
 
 def faults(config: GatewayConfig) -> tuple[Fault, ...]:
-    return tuple(
-        Fault(
-            kind=f.kind,
-            start=f.start,
-            end=f.end,
-            link=f.link,
-            add_ns=f.add_ns,
-            loss=Fraction(f.loss),
-            retransmit_ns=f.retransmit_ns,
-            agents=f.agents,
-        )
-        for f in config.faults
-    )
+    return tuple(_copy(Fault, fault, loss=Fraction(fault.loss)) for fault in config.faults)
 
 
 def agent_settings(scenario: Scenario, position: int) -> AgentSettings:
@@ -392,16 +372,11 @@ def agent_settings(scenario: Scenario, position: int) -> AgentSettings:
 
 
 def monitor_settings(config: RiskConfig) -> MonitorSettings:
-    return MonitorSettings(
-        cadence_ns=config.cadence_ns,
-        window_ns=config.window_ns,
-        baseline_samples=config.baseline_samples,
-        warmup_samples=config.warmup_samples,
+    return _copy(
+        MonitorSettings,
+        config,
         threshold=Fraction(config.threshold),
         explain_from=Fraction(config.explain_from),
-        top_features=config.top_features,
-        cooldown_ns=config.cooldown_ns,
-        depth_ticks=config.depth_ticks,
         near_margin=Fraction(config.near_margin),
         margin_rise=Fraction(config.margin_rise),
     )

@@ -72,7 +72,6 @@ class AgentConfig:
         Duration(positive=True),
         "Depth update period of the conflated feed.",
         default=100 * NS_PER_MS,
-        key="conflation_ms",
     )
     latency: LatencyOverrides = section(
         "Per-agent latency; each direction falls back to [latency].",

@@ -63,5 +63,4 @@ class OutputsConfig:
         Duration(positive=True),
         "Sampling period of mark records in the journal (other records are never sampled).",
         default=NS_PER_S,
-        key="journal_mark_every_ms",
     )

@@ -74,12 +74,7 @@ class TighteningRuleConfig:
         "Volatility is sqrt(sum of squared mark returns) over the window (0.001 is 0.1%).",
     )
     factor: Decimal = setting(_FACTOR, "Scaling while active.", default=Decimal("0.1"))
-    window_ns: int = setting(
-        Duration(positive=True),
-        "Volatility window.",
-        default=60 * NS_PER_S,
-        key="window_ms",
-    )
+    window_ns: int = setting(Duration(positive=True), "Volatility window.", default=60 * NS_PER_S)
 
     def __post_init__(self) -> None:
         if self.on == "queue_depth" and self.threshold != self.threshold.to_integral_value():
@@ -101,13 +96,12 @@ class FaultConfig:
     link: str = setting(
         Choice(*FAULT_LINKS), "Which link of each agent (latency and loss).", default="orders"
     )
-    add_ns: int = setting(Duration(), "Extra delay (latency).", default=0, key="add_ms")
+    add_ns: int = setting(Duration(), "Extra delay (latency).", default=0)
     loss: Decimal = setting(SHARE, "Share of messages lost (loss).", default=Decimal(0))
     retransmit_ns: int = setting(
         Duration(positive=True),
         "Delay a lost message takes to be sent again (a TCP retransmit timeout).",
         default=200 * NS_PER_MS,
-        key="retransmit_ms",
     )
     agents: tuple[str, ...] = setting(
         ListOf(Text(NAME_PATTERN, "agent name"), unique=True),
@@ -170,20 +164,13 @@ class GatewayConfig:
         Duration(),
         "429s within this time of the first of a wait are no strikes (they were in flight).",
         default=NS_PER_S,
-        key="strike_grace_ms",
     )
     ban_base_ns: int = setting(
         Duration(positive=True),
         "First ban; each later ban of the IP doubles it.",
         default=120 * NS_PER_S,
-        key="ban_base_ms",
     )
-    ban_cap_ns: int = setting(
-        Duration(positive=True),
-        "Longest ban.",
-        default=3 * NS_PER_DAY,
-        key="ban_cap_ms",
-    )
+    ban_cap_ns: int = setting(Duration(positive=True), "Longest ban.", default=3 * NS_PER_DAY)
     service_rate_per_s: int = setting(
         Integer(minimum=1),
         "Messages each symbol's engine takes from its inbound queue per second.",
@@ -203,7 +190,6 @@ class GatewayConfig:
         Duration(positive=True),
         "A request queued longer than this times out at the gateway.",
         default=5 * NS_PER_S,
-        key="timeout_ms",
     )
     unknown_share: Decimal = setting(
         SHARE, "Share of timeouts answered 503 unknown status.", default=Decimal("0.5")
@@ -223,7 +209,6 @@ class GatewayConfig:
         Duration(positive=True),
         "Time a closed websocket connection takes to be back (handshake and login).",
         default=NS_PER_S,
-        key="ws_reconnect_ms",
     )
     ws_closes_before_ban: int = setting(
         Integer(minimum=0),
@@ -235,7 +220,6 @@ class GatewayConfig:
         Duration(positive=True),
         "Window in which ws_closes_before_ban closes are counted.",
         default=5 * NS_PER_MINUTE,
-        key="ws_close_window_ms",
     )
     missed_exit_ticks: int = setting(
         Integer(minimum=0),

@@ -28,13 +28,11 @@ class RiskConfig:
         Duration(positive=True),
         "How often the monitor samples features and scores them.",
         default=NS_PER_S,
-        key="cadence_ms",
     )
     window_ns: int = setting(
         Duration(positive=True),
         "Trailing window of counted features (cancels, fills, rejects, mark path, rising margin).",
         default=10 * NS_PER_S,
-        key="window_ms",
     )
     baseline_samples: int = setting(
         Integer(minimum=2),
@@ -63,7 +61,6 @@ class RiskConfig:
         Duration(),
         "Quiet time after an alert before the same entity is alerted again.",
         default=60 * NS_PER_S,
-        key="cooldown_ms",
     )
     depth_ticks: int = setting(
         Integer(minimum=0),
@@ -89,13 +86,11 @@ class RiskConfig:
         Duration(positive=True),
         "An alert not followed by a liquidation within this time counts as a false alert.",
         default=600 * NS_PER_S,
-        key="false_alert_horizon_ms",
     )
     markouts_ns: tuple[int, ...] = setting(
         ListOf(Duration(positive=True), min_len=1, unique=True),
         "Horizons of the fill markouts in the trader analytics.",
         default=(NS_PER_S, 10 * NS_PER_S, 60 * NS_PER_S),
-        key="markouts_ms",
         default_doc="`[1000, 10000, 60000]`",
     )
 

@@ -284,7 +284,7 @@ class Table(Reader[T]):
     def settings(self) -> list[tuple[str, str, Setting]]:
         """(TOML key, field name, declaration) in declaration order."""
         return [
-            (spec.key or field.name, field.name, spec)
+            (spec.key or _toml_key(field.name, spec.reader), field.name, spec)
             for field in dataclasses.fields(self.cls)  # type: ignore[arg-type]
             if isinstance(spec := field.metadata.get(_META), Setting)
         ]
@@ -308,6 +308,12 @@ class Table(Reader[T]):
             return self.cls(**kwargs)
         except SettingError as error:
             raise SettingError(join_key(key, error.key), error.message) from None
+
+
+def _toml_key(name: str, reader: Reader[Any]) -> str:
+    """A duration (or list of durations) held in ns as `<x>_ns` is written in ms as `<x>_ms`."""
+    item = reader.item if isinstance(reader, ListOf) else reader
+    return f"{name[:-3]}_ms" if isinstance(item, Duration) and name.endswith("_ns") else name
 
 
 class MapOf(Reader[Mapping[str, T]]):
@@ -367,8 +373,8 @@ def setting(
 ) -> Any:
     """A dataclass field that is also a scenario setting.
 
-    `key` is the TOML key when it differs from the field name (`mark_interval_ms` held as
-    `mark_interval_ns`); `default_doc` is shown instead of a default that reads badly (None).
+    `key` is the TOML key when it differs from the field name (a duration field `<x>_ns` is
+    `<x>_ms` without it); `default_doc` is shown instead of a default that reads badly (None).
     """
     meta = {_META: Setting(reader, doc, key, default_doc)}
     if default_factory is not dataclasses.MISSING:

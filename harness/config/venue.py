@@ -110,7 +110,6 @@ class VenueConfig:
         Duration(positive=True),
         "How often the mark price (and the margin checks it drives) updates.",
         default=NS_PER_S,
-        key="mark_interval_ms",
     )
     index_proxy: str = setting(
         Choice(*INDEX_PROXIES),
@@ -134,7 +133,6 @@ class VenueConfig:
         Duration(positive=True),
         "Half-life of consumed liquidity under the decay model.",
         default=5 * NS_PER_S,
-        key="replenish_half_life_ms",
     )
     self_trade_prevention: str = setting(
         Choice(*STP_MODES),
@@ -221,16 +219,12 @@ class GuardrailsConfig:
         default_doc="off",
     )
     circuit_breaker_window_ns: int = setting(
-        Duration(positive=True),
-        "Look-back window of the circuit breaker.",
-        default=60 * NS_PER_S,
-        key="circuit_breaker_window_ms",
+        Duration(positive=True), "Look-back window of the circuit breaker.", default=60 * NS_PER_S
     )
     circuit_breaker_halt_ns: int = setting(
         Duration(positive=True),
         "How long a tripped symbol stays halted (no order entry, triggers or liquidations).",
         default=60 * NS_PER_S,
-        key="circuit_breaker_halt_ms",
     )
     reduce_only_ratio: Decimal | None = setting(
         DecimalNumber(Decimal(0), open_min=True),
