@@ -13,7 +13,8 @@ from harness.venue.exchange.matching import EngineConfig
 from harness.venue.exchange.orders import StpMode
 from harness.venue.exchange.queue_position import QueueModel
 from harness.venue.ledger.fees import FeeSchedule, FeeTier, rate_e8
-from harness.venue.ledger.instruments import INSTRUMENTS, Instrument, load_bracket_table
+from harness.venue.ledger.instruments import Instrument
+from harness.venue.profiles import default_profile, load_bracket_table
 
 
 def _fraction(value: Decimal) -> Fraction:
@@ -24,7 +25,8 @@ def build_instrument(
     symbol: str, overrides: InstrumentOverrides | None, price_band: Decimal | None = None
 ) -> Instrument:
     """`price_band` is the scenario's `guardrails.price_band`; the symbol's own override wins."""
-    base = INSTRUMENTS.get(symbol)
+    profile = default_profile()
+    base = profile.instruments.get(symbol)
     o = overrides or InstrumentOverrides()
     if o.price_band is None and price_band is not None:
         o = dataclasses.replace(o, price_band=price_band)
@@ -34,12 +36,7 @@ def build_instrument(
                 f"no built-in instrument {symbol}: set venue.instruments.{symbol}.tick_size, "
                 "lot_size and brackets"
             )
-        base = dataclasses.replace(
-            INSTRUMENTS["BTCUSDT"],
-            symbol=symbol,
-            tick_size=_fraction(o.tick_size),
-            lot_size=_fraction(o.lot_size),
-        )
+        base = profile.contract(symbol, _fraction(o.tick_size), _fraction(o.lot_size))
     changes: dict[str, Any] = {}
     if o.tick_size is not None:
         changes["tick_size"] = _fraction(o.tick_size)

@@ -41,8 +41,8 @@ from harness.venue.guardrails.catalog import (
     ScheduledChange,
 )
 from harness.venue.ledger.accounts import Ledger
-from harness.venue.ledger.instruments import load_bracket_table
 from harness.venue.liquidation.insurance_fund import Record, record
+from harness.venue.profiles import load_bracket_table
 
 SECOND_NS = 1_000_000_000
 
