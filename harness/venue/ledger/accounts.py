@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
+from typing import TypeVar
 
 from harness.units import MONEY_SCALE, Money, Side
 from harness.venue.ledger import conservation
@@ -67,6 +68,15 @@ __all__ = [
     "Position",
 ]
 
+T = TypeVar("T")
+
+
+def _known(items: Mapping[str, T], key: str, what: str) -> T:
+    try:
+        return items[key]
+    except KeyError:
+        raise LedgerError(f"unknown {what} {key!r}") from None
+
 
 class Ledger:
     """The venue's books: accounts, positions, open-order reservations and the fee pool."""
@@ -80,10 +90,7 @@ class Ledger:
     # -- set-up -------------------------------------------------------------------------------
 
     def instrument(self, symbol: str) -> Instrument:
-        try:
-            return self.instruments[symbol]
-        except KeyError:
-            raise LedgerError(f"unknown symbol {symbol!r}") from None
+        return _known(self.instruments, symbol, "symbol")
 
     def set_instrument(self, instrument: Instrument) -> None:
         """Add or replace a symbol's definition, e.g. a scenario cutting tiers mid-run.
@@ -114,10 +121,7 @@ class Ledger:
         return account
 
     def account(self, account_id: str) -> Account:
-        try:
-            return self.accounts[account_id]
-        except KeyError:
-            raise LedgerError(f"unknown account {account_id!r}") from None
+        return _known(self.accounts, account_id, "account")
 
     def _internal(self, account_id: str) -> Account:
         if account_id == EXTERNAL:
