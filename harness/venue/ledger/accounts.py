@@ -245,8 +245,11 @@ class Ledger:
         inst = self._fill_args(symbol, side, qty_lots, price_ticks)
         if order_id is not None:
             self._orders.consume(order_id, account_id, symbol, side, qty_lots)
-        result = self._leg(account, inst, side, qty_lots, price_ticks, is_maker, charge_fee)
-        self._leg(self.accounts[EXTERNAL], inst, -side, qty_lots, price_ticks, not is_maker, True)
+        result = self._pool(
+            apply_leg(account, inst, side, qty_lots, price_ticks, is_maker, charge_fee)
+        )
+        outside = self.accounts[EXTERNAL]
+        self._pool(apply_leg(outside, inst, -side, qty_lots, price_ticks, not is_maker, True))
         return result
 
     def apply_match(
@@ -267,8 +270,10 @@ class Ledger:
             self._orders.consume(taker_order_id, taker_id, symbol, taker_side, qty_lots)
         if maker_order_id is not None:
             self._orders.consume(maker_order_id, maker_id, symbol, -taker_side, qty_lots)
-        taker_result = self._leg(taker, inst, taker_side, qty_lots, price_ticks, False, True)
-        maker_result = self._leg(maker, inst, -taker_side, qty_lots, price_ticks, True, True)
+        taker_result = apply_leg(taker, inst, taker_side, qty_lots, price_ticks, False, True)
+        maker_result = apply_leg(maker, inst, -taker_side, qty_lots, price_ticks, True, True)
+        self._pool(taker_result)
+        self._pool(maker_result)
         return taker_result, maker_result
 
     def transfer_position(
@@ -278,8 +283,8 @@ class Ledger:
         at its bankruptcy price, and ADL closing counterparties at that price (MECHANICS 5)."""
         buyer, seller = self._internal(buyer_id), self._internal(seller_id)
         inst = self._fill_args(symbol, Side.BUY, qty_lots, price_ticks)
-        bought = self._leg(buyer, inst, Side.BUY, qty_lots, price_ticks, False, False)
-        sold = self._leg(seller, inst, Side.SELL, qty_lots, price_ticks, True, False)
+        bought = apply_leg(buyer, inst, Side.BUY, qty_lots, price_ticks, False, False)
+        sold = apply_leg(seller, inst, Side.SELL, qty_lots, price_ticks, True, False)
         return bought, sold
 
     def _fill_args(self, symbol: str, side: int, qty_lots: int, price_ticks: int) -> Instrument:
@@ -288,18 +293,8 @@ class Ledger:
             raise LedgerError("fill quantity and price must be positive")
         return self.instrument(symbol)
 
-    def _leg(
-        self,
-        account: Account,
-        inst: Instrument,
-        side: int,
-        qty: int,
-        price: int,
-        is_maker: bool,
-        charge_fee: bool,
-    ) -> FillResult:
-        pos = self.position(account.account_id, inst.symbol)
-        result = apply_leg(account, pos, inst, side, qty, price, is_maker, charge_fee)
+    def _pool(self, result: FillResult) -> FillResult:
+        """The fee of a leg goes to the fee pool."""
         self.fee_pool_units += result.fee
         return result
 

@@ -79,7 +79,6 @@ def _open(
 
 def apply_leg(
     account: Account,
-    pos: Position,
     inst: Instrument,
     side: int,
     qty: int,
@@ -87,7 +86,12 @@ def apply_leg(
     is_maker: bool,
     charge_fee: bool,
 ) -> FillResult:
-    """Apply one side of a trade; the fee in the result is what the caller adds to the fee pool."""
+    """Apply one side of a trade; the fee in the result is what the caller adds to the fee pool.
+
+    The account's position in the symbol is created flat (default settings) if it has none."""
+    pos = account.positions.get(inst.symbol)
+    if pos is None:
+        pos = account.positions[inst.symbol] = Position(inst.symbol)
     before = pos.qty
     closed = min(qty, abs(before)) if before * side < 0 else 0
     opened = qty - closed

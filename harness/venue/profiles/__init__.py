@@ -15,12 +15,22 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
-from typing import Final
+from typing import Final, TypeVar
 
 from harness.registry import Registry
 from harness.venue.ledger.fees import FeeSchedule
 from harness.venue.ledger.funding import FundingParams
 from harness.venue.ledger.instruments import BracketTable, Instrument
+
+T = TypeVar("T")
+
+
+def _pick(items: Mapping[str, T], key: str, what: str) -> T:
+    """`items[key]`, or a KeyError that lists the known keys."""
+    try:
+        return items[key]
+    except KeyError:
+        raise KeyError(f"{what} {key!r} (known: {', '.join(items)})") from None
 
 
 @dataclass(frozen=True)
@@ -88,13 +98,7 @@ class VenueProfile:
         object.__setattr__(self, "instruments", MappingProxyType(built))
 
     def _table(self, name: str) -> BracketTable:
-        try:
-            return self.bracket_tables[name]
-        except KeyError:
-            known = ", ".join(self.bracket_tables)
-            raise KeyError(
-                f"{self.name}: unknown bracket table {name!r} (known: {known})"
-            ) from None
+        return _pick(self.bracket_tables, name, f"{self.name}: unknown bracket table")
 
     def contract(
         self, symbol: str, tick_size: Fraction, lot_size: Fraction, brackets: str | None = None
@@ -113,11 +117,7 @@ class VenueProfile:
         )
 
     def instrument(self, symbol: str) -> Instrument:
-        try:
-            return self.instruments[symbol]
-        except KeyError:
-            known = ", ".join(self.instruments)
-            raise KeyError(f"{self.name}: no instrument {symbol!r} (listed: {known})") from None
+        return _pick(self.instruments, symbol, f"{self.name}: unknown instrument")
 
     def bracket_table(self, spec: str) -> BracketTable:
         """A table of this profile by name, or a custom one from a `.toml` file.
