@@ -11,7 +11,13 @@ import pytest
 from harness.units import NS_PER_S
 from harness.venue.gateway.rate_limits import Limits
 from harness.venue.ledger.accounts import Account, Position
-from harness.venue.ledger.mark_price import MARK_METHODS, MarkPrice, MarkSample, MarkSettings
+from harness.venue.ledger.mark_price import (
+    MARK_METHODS,
+    BinanceMark,
+    MarkPrice,
+    MarkSample,
+    MarkSettings,
+)
 from harness.venue.liquidation.adl import ADL_RANKINGS, AdlContext, rank
 from harness.venue.liquidation.liquidator import LiquidatorSettings
 from harness.venue.profiles import PROFILES, default_profile
@@ -111,6 +117,8 @@ def test_defaults_not_yet_read_from_the_profile_agree_with_it() -> None:
     settings = VenueSettings()
     assert (settings.clearance_fee, settings.adl_method) == (p.clearance_fee, p.adl_ranking)
     assert (settings.mark_method, settings.mark_interval_ns) == (p.mark_method, p.mark_interval_ns)
+    binance_mark = MarkPrice("binance", 8 * 3_600 * NS_PER_S).method
+    assert isinstance(binance_mark, BinanceMark) and binance_mark.window == p.mark_premium_samples
     liquidator = LiquidatorSettings()
     assert (liquidator.clearance_fee, liquidator.adl_method) == (p.clearance_fee, p.adl_ranking)
 
