@@ -31,6 +31,7 @@ from harness.venue.exchange.orders import (
 )
 
 P = 600_000  # 60,000.0 USDT in ticks of 0.1; one lot is 0.001 BTC (60 USDT)
+BUY, SELL = Side.BUY, Side.SELL
 
 CONFIG = EngineConfig(
     symbol="BTCUSDT",
@@ -40,8 +41,6 @@ CONFIG = EngineConfig(
     price_band=None,
     market_take_bound=None,
 )
-
-BUY, SELL = Side.BUY, Side.SELL
 
 E = TypeVar("E", bound=Event)
 
