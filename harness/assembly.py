@@ -55,9 +55,10 @@ from harness.venue.gateway.ws_limit import ConnectionLimit
 from harness.venue.guardrails.catalog import ScheduledChange
 from harness.venue.guardrails.gate import GuardrailSettings
 from harness.venue.ledger.fees import FeeSchedule, FeeTier, rate_e8
-from harness.venue.ledger.instruments import INSTRUMENTS, Instrument, load_bracket_table
+from harness.venue.ledger.instruments import Instrument
 from harness.venue.liquidation.adl import AdlMethod
 from harness.venue.population import Listed, PopulationSettings, populate
+from harness.venue.profiles import PROFILES, VenueProfile, default_profile, load_bracket_table
 from harness.venue.venue import Venue, VenueSettings
 
 T = TypeVar("T")
@@ -86,10 +87,18 @@ def usdt_units(amount: Decimal) -> int:
 
 
 def build_instrument(
-    symbol: str, overrides: InstrumentOverrides | None, price_band: Decimal | None = None
+    symbol: str,
+    overrides: InstrumentOverrides | None,
+    price_band: Decimal | None = None,
+    profile: VenueProfile | None = None,
 ) -> Instrument:
-    """`price_band` is the scenario's `guardrails.price_band`; the symbol's own override wins."""
-    base = INSTRUMENTS.get(symbol)
+    """`price_band` is the scenario's `guardrails.price_band`; the symbol's own override wins.
+
+    The profile's instrument table gives the base; a symbol it does not list needs its tick and
+    lot sizes from the scenario and takes the profile's default contract terms for the rest.
+    """
+    venue = profile or default_profile()
+    base = venue.instruments.get(symbol)
     o = overrides or InstrumentOverrides()
     if o.price_band is None and price_band is not None:
         o = dataclasses.replace(o, price_band=price_band)
@@ -99,12 +108,7 @@ def build_instrument(
                 f"no built-in instrument {symbol}: set venue.instruments.{symbol}.tick_size, "
                 "lot_size and brackets"
             )
-        base = dataclasses.replace(
-            INSTRUMENTS["BTCUSDT"],
-            symbol=symbol,
-            tick_size=Fraction(o.tick_size),
-            lot_size=Fraction(o.lot_size),
-        )
+        base = venue.contract(symbol, Fraction(o.tick_size), Fraction(o.lot_size))
     changes: dict[str, Any] = {}
     if o.tick_size is not None:
         changes["tick_size"] = Fraction(o.tick_size)
@@ -141,12 +145,14 @@ def build_instruments(
     symbols: tuple[str, ...],
     overrides: Mapping[str, InstrumentOverrides],
     price_band: Decimal | None = None,
+    profile: VenueProfile | None = None,
 ) -> dict[str, Instrument]:
     unknown = [symbol for symbol in overrides if symbol not in symbols]
     if unknown:
         raise ValueError(f"venue.instruments names symbols not replayed: {', '.join(unknown)}")
     return {
-        symbol: build_instrument(symbol, overrides.get(symbol), price_band) for symbol in symbols
+        symbol: build_instrument(symbol, overrides.get(symbol), price_band, profile)
+        for symbol in symbols
     }
 
 
@@ -412,8 +418,9 @@ class Assembly:
 def assemble(scenario: Scenario, con: duckdb.DuckDBPyConnection, start: int, end: int) -> Assembly:
     """A run's parts on a fresh clock and journal, the population open at `start` (drawn
     around the first trades of `con` in the window); ValueError names a bad setting."""
+    profile = PROFILES.get(scenario.venue.profile)
     instruments = build_instruments(
-        scenario.data.symbols, scenario.venue.instruments, scenario.guardrails.price_band
+        scenario.data.symbols, scenario.venue.instruments, scenario.guardrails.price_band, profile
     )
     guardrails = guardrail_settings(scenario.guardrails, scenario.data.symbols)
     env = SimEnv(start, scenario.seed)

@@ -15,7 +15,7 @@ import click
 
 from harness.cli.help import PipelineGroup
 from harness.venue.ledger.funding import average_premium, funding_rate, rate_e8_toward_zero
-from harness.venue.ledger.instruments import BRACKET_TABLES, BracketTable, exact, load_bracket_table
+from harness.venue.ledger.instruments import BracketTable, exact
 from harness.venue.ledger.margin import (
     LONG,
     SHORT,
@@ -24,6 +24,7 @@ from harness.venue.ledger.margin import (
     liquidation_price_entry_mm,
     liquidation_price_fixed,
 )
+from harness.venue.profiles import default_profile, load_bracket_table
 
 PRICE_PLACES = 3
 RATE_PLACES = 8
@@ -103,8 +104,8 @@ def _load_brackets(spec: str) -> BracketTable:
     "--brackets",
     "brackets_spec",
     metavar="NAME|FILE.toml",
-    help=f"Tier table: built in ({', '.join(BRACKET_TABLES)}) or a TOML file with name and "
-    "[[tiers]] floor/cap/max_leverage/mmr (optional published cum, checked).",
+    help=f"Tier table: built in ({', '.join(default_profile().bracket_tables)}) or a TOML file "
+    "with name and [[tiers]] floor/cap/max_leverage/mmr (optional published cum, checked).",
 )
 @click.option("--mmr", type=EXACT, help="One maintenance margin rate instead of --brackets.")
 @click.option("--cum", type=EXACT, help="Maintenance amount with --mmr (default 0).")

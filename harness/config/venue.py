@@ -28,6 +28,7 @@ from harness.config.settings import (
     setting,
 )
 from harness.units import NS_PER_S
+from harness.venue.profiles import DEFAULT_PROFILE, PROFILES
 
 MARK_METHODS = ("binance", "recorded", "mid")
 INDEX_PROXIES = ("mid", "last")
@@ -100,6 +101,12 @@ class InstrumentOverrides:
 
 @config
 class VenueConfig:
+    profile: str = setting(
+        Choice(*PROFILES.names()),
+        "The venue whose rules apply: its instruments, bracket tables, fee tiers, funding, "
+        "price bands and rate limits (docs/profiles.md). The settings below override it.",
+        default=DEFAULT_PROFILE,
+    )
     mark_method: str = setting(
         Choice(*MARK_METHODS),
         "binance: median(P1, P2, last) from the index proxy and funding; recorded: the venue's "

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol
 
+from harness.units import RATE_SCALE
 from harness.venue.exchange.l2book import ASK, BID
 from harness.venue.ledger.accounts import SYSTEM_FEE_TIER
-from harness.venue.ledger.fees import RATE_SCALE
 from harness.venue.venue import Venue
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from harness.synth.book import BookSpec
-from harness.venue.ledger.instruments import INSTRUMENTS
+from harness.venue.profiles import default_profile
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Profile:
     """Calm annualised volatility."""
 
     def spec(self) -> BookSpec:
-        instrument = INSTRUMENTS[self.symbol]
+        instrument = default_profile().instrument(self.symbol)
         return BookSpec(
             symbol=self.symbol,
             ticks_per_unit=_per_unit(instrument.tick_size),

@@ -7,21 +7,25 @@ from fractions import Fraction
 
 import pytest
 
+from harness.units import Side
 from harness.venue.ledger.accounts import (
-    BUY,
     EXTERNAL,
     REJECT_LEVERAGE,
     REJECT_MARGIN,
-    SELL,
     InsufficientMarginError,
     Ledger,
     LedgerError,
 )
-from harness.venue.ledger.instruments import BTCUSDT, bracket_table, exact
+from harness.venue.ledger.instruments import exact
+from harness.venue.profiles.binance_usdm import BINANCE_USDM, BTCUSDT
 from tests.venue.test_margin import rounds_to
 
 USDT = 10**8
-BTC21 = replace(BTCUSDT, symbol="BTC21", brackets=bracket_table("binance-btcusdt-2021"))
+BTC21 = replace(
+    BTCUSDT, symbol="BTC21", brackets=BINANCE_USDM.bracket_table("binance-btcusdt-2021")
+)
+
+BUY, SELL = Side.BUY, Side.SELL
 
 
 def ticks(price: str) -> int:
@@ -63,7 +67,7 @@ def test_cross_round_trip_with_fees() -> None:
     assert sell.fee == usdt("12.2")  # 0.02% of 61,000
     assert sell.realized_pnl == usdt("1000")
     assert ledger.account("a").wallet == usdt("10957.8")
-    assert ledger.fee_pool == usdt("42.2")
+    assert ledger.fee_pool_units == usdt("42.2")
     assert ledger.account(EXTERNAL).wallet == usdt("-1000")
     ledger.check_conservation()
 
@@ -73,7 +77,7 @@ def test_partial_reduce_rounds_realized_pnl_down_and_loses_nothing() -> None:
     ledger.apply_fill("a", "BTCUSDT", BUY, 1, 600_000, is_maker=True)
     ledger.apply_fill("a", "BTCUSDT", BUY, 2, 600_001, is_maker=True)
     pos = ledger.position("a", "BTCUSDT")
-    assert pos.cost == 10_000 * (600_000 + 2 * 600_001)
+    assert pos.cost_units == 10_000 * (600_000 + 2 * 600_001)
     assert ledger.entry_price("a", "BTCUSDT") == Fraction(1_800_002, 30)
     # One third of the entry value is 6,000,006,666.67 units: released as 6,000,006,667.
     first = ledger.apply_fill("a", "BTCUSDT", SELL, 1, 600_000, is_maker=True)
@@ -82,7 +86,7 @@ def test_partial_reduce_rounds_realized_pnl_down_and_loses_nothing() -> None:
     assert rest.realized_pnl == -13_333
     # Together exactly the loss of 2 lots x 1 tick x 10,000 units.
     assert first.realized_pnl + rest.realized_pnl == -20_000
-    assert pos.cost == 0
+    assert pos.cost_units == 0
     ledger.check_conservation()
 
 
@@ -172,7 +176,7 @@ def test_funding_between_two_accounts_and_rounding_remainder() -> None:
     ledger.apply_match("BTCUSDT", lots("1"), ticks("60000"), "a", BUY, "b")
     paid = ledger.apply_funding("BTCUSDT", 10_000, ticks("60000"))
     assert paid.payments == {"a": usdt("6"), "b": usdt("-6")}
-    assert paid.remainder == 0
+    assert paid.remainder_units == 0
     ledger.check_conservation()
 
     ledger.open_account("c")
@@ -181,7 +185,7 @@ def test_funding_between_two_accounts_and_rounding_remainder() -> None:
     # lots 180,000.3; each payer pays the ceiling, each receiver gets the floor.
     paid = ledger.apply_funding("BTCUSDT", 3, 600_001)
     assert paid.payments == {EXTERNAL: -180, "a": 180_001, "b": -180_000, "c": 181}
-    assert paid.remainder == 2
+    assert paid.remainder_units == 2
     ledger.check_conservation()
 
 
@@ -191,21 +195,25 @@ def test_initial_margin_check_counts_open_orders() -> None:
     price = ticks("60000")
 
     too_big = ledger.initial_margin_check("a", "BTCUSDT", BUY, lots("0.5"), price, marks)
-    assert (too_big.ok, too_big.reason, too_big.required) == (False, REJECT_MARGIN, usdt("1500"))
+    assert (too_big.ok, too_big.reason, too_big.required_units) == (
+        False,
+        REJECT_MARGIN,
+        usdt("1500"),
+    )
 
     first = ledger.initial_margin_check("a", "BTCUSDT", BUY, lots("0.3"), price, marks)
-    assert first.ok and first.required == usdt("900")  # 18,000 / 20x
+    assert first.ok and first.required_units == usdt("900")  # 18,000 / 20x
     ledger.add_order(1, "a", "BTCUSDT", BUY, lots("0.3"), price)
     assert ledger.available_balance("a", marks) == usdt("100")
 
     more = ledger.initial_margin_check("a", "BTCUSDT", BUY, lots("0.1"), price, marks)
-    assert (more.ok, more.required, more.available) == (False, usdt("300"), usdt("100"))
+    assert (more.ok, more.required_units, more.available_units) == (False, usdt("300"), usdt("100"))
     # A buy above the mark also reserves its open loss: 0.1 x 1,000.
     through = ledger.initial_margin_check("a", "BTCUSDT", BUY, lots("0.1"), ticks("61000"), marks)
-    assert through.required == usdt("400")
+    assert through.required_units == usdt("400")
     # The other side is covered by the same margin: the worse side counts, not both.
     hedge = ledger.initial_margin_check("a", "BTCUSDT", SELL, lots("0.3"), price, marks)
-    assert hedge.ok and hedge.required == 0
+    assert hedge.ok and hedge.required_units == 0
     assert ledger.initial_margin_check(
         "a", "BTCUSDT", SELL, lots("5"), price, marks, reduce_only=True
     ).ok

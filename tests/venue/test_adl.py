@@ -6,9 +6,12 @@ from fractions import Fraction
 
 import pytest
 
-from harness.venue.ledger.accounts import BUY, SELL, Ledger
-from harness.venue.ledger.instruments import BTCUSDT
+from harness.units import Side
+from harness.venue.ledger.accounts import Ledger
 from harness.venue.liquidation.adl import AdlMethod, deleverage, rank
+from harness.venue.profiles.binance_usdm import BTCUSDT
+
+BUY, SELL = Side.BUY, Side.SELL
 
 USDT = 10**8
 SYM = "BTCUSDT"

@@ -12,13 +12,15 @@ from harness.sim.clock import SimEnv
 from harness.venue.exchange.matching import EngineConfig, MatchingEngine
 from harness.venue.exchange.orders import OrderRequest, OrderType, Side, TimeInForce
 from harness.venue.exchange.requests import Submit
-from harness.venue.ledger.accounts import BUY, EXTERNAL, Ledger
-from harness.venue.ledger.instruments import BTCUSDT, ETHUSDT
+from harness.venue.ledger.accounts import EXTERNAL, Ledger
 from harness.venue.liquidation.insurance_fund import InsuranceFund, Record
 from harness.venue.liquidation.liquidator import LIQUIDATOR, Liquidator
 from harness.venue.liquidation.report import cascade
 from harness.venue.population import Holding, Member, open_population
+from harness.venue.profiles.binance_usdm import BTCUSDT, ETHUSDT
 from harness.venue.venue import Venue, VenueSettings
+
+BUY = Side.BUY
 
 USDT = 10**8
 BTC, ETH = "BTCUSDT", "ETHUSDT"

@@ -6,7 +6,8 @@ from fractions import Fraction
 
 import pytest
 
-from harness.venue.ledger.fees import BINANCE_USDM_FEES, FeeTier, fee_units, rate_e8
+from harness.venue.ledger.fees import FeeTier, fee_units, rate_e8
+from harness.venue.profiles.binance_usdm import FEES as BINANCE_USDM_FEES
 
 USDT = 10**8
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
 
 from harness.venue.ledger.funding import (
-    FundingParams,
     average_premium,
     funding_payment_units,
     funding_rate,
@@ -16,8 +16,12 @@ from harness.venue.ledger.funding import (
     rate_e8_toward_zero,
 )
 from harness.venue.ledger.instruments import exact
+from harness.venue.profiles.binance_usdm import BINANCE_USDM
 
 F = Fraction
+FUNDING = BINANCE_USDM.funding
+BASE = {"interest": FUNDING.interest, "clamp_band": FUNDING.clamp}
+"""The profile's interest and clamp: MECHANICS 4's worked examples use them."""
 
 
 @pytest.mark.parametrize(
@@ -25,21 +29,22 @@ F = Fraction
     [("-0.10%", "-0.05%"), ("-0.02%", "0.01%"), ("0.03%", "0.01%"), ("0.10%", "0.05%")],
 )
 def test_mechanics_examples(premium: str, rate: str) -> None:
-    assert funding_rate(exact(premium)) == exact(rate)
+    assert funding_rate(exact(premium), **BASE) == exact(rate)
 
 
 def test_rate_equals_interest_inside_the_band() -> None:
     for bp in range(-4, 7):
-        assert funding_rate(F(bp, 10_000)) == F(1, 10_000)
-    assert funding_rate(F(7, 10_000)) == F(2, 10_000)
+        assert funding_rate(F(bp, 10_000), **BASE) == F(1, 10_000)
+    assert funding_rate(F(7, 10_000), **BASE) == F(2, 10_000)
 
 
 def test_interval_scaling_then_cap() -> None:
-    assert funding_rate(exact("0.10%"), interval_hours=4) == exact("0.025%")
-    assert funding_rate(exact("0.10%"), interval_hours=1) == exact("0.00625%")
-    assert funding_rate(exact("3%"), cap=exact("0.3%"), floor=exact("-0.3%")) == exact("0.3%")
-    assert funding_rate(exact("-3%"), cap=exact("0.3%"), floor=exact("-0.3%")) == exact("-0.3%")
-    params = FundingParams(interval_hours=4, cap=exact("0.02%"))
+    assert funding_rate(exact("0.10%"), **BASE, interval_hours=4) == exact("0.025%")
+    assert funding_rate(exact("0.10%"), **BASE, interval_hours=1) == exact("0.00625%")
+    bounds = {"cap": exact("0.3%"), "floor": exact("-0.3%")}
+    assert funding_rate(exact("3%"), **BASE, **bounds) == exact("0.3%")
+    assert funding_rate(exact("-3%"), **BASE, **bounds) == exact("-0.3%")
+    params = replace(FUNDING, interval_hours=4, cap=exact("0.02%"))
     assert params.rate(exact("0.10%")) == exact("0.02%")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from harness.units import Side
 from harness.venue.guardrails.catalog import (
     BracketSchedule,
     CircuitBreaker,
@@ -11,8 +12,10 @@ from harness.venue.guardrails.catalog import (
     ReduceOnlyMode,
     ScheduledChange,
 )
-from harness.venue.ledger.accounts import BUY, Ledger, MarginState
-from harness.venue.ledger.instruments import BTCUSDT, bracket_table
+from harness.venue.ledger.accounts import Ledger, MarginState
+from harness.venue.profiles.binance_usdm import BINANCE_USDM, BTCUSDT
+
+BUY = Side.BUY
 
 S = 1_000_000_000
 
@@ -66,7 +69,9 @@ def test_bracket_schedule_cuts_leverage_at_its_time() -> None:
     schedule = BracketSchedule(
         [
             ScheduledChange(20 * S, "BTCUSDT", max_leverage=8),
-            ScheduledChange(10 * S, "BTCUSDT", brackets=bracket_table("binance-btcusdt-2021")),
+            ScheduledChange(
+                10 * S, "BTCUSDT", brackets=BINANCE_USDM.bracket_table("binance-btcusdt-2021")
+            ),
         ]
     )
     assert schedule.next_ns() == 10 * S

@@ -7,14 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from harness.venue.ledger.instruments import (
-    BRACKET_TABLES,
-    BTCUSDT,
-    ETHUSDT,
-    BracketTable,
-    bracket_table,
-    exact,
-)
+from harness.venue.ledger.instruments import BracketTable, exact
+from harness.venue.profiles.binance_usdm import BINANCE_USDM, BTCUSDT, ETHUSDT
 
 F = Fraction
 
@@ -51,13 +45,13 @@ PUBLISHED_CUM = {
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED_CUM))
 def test_derived_cum_matches_published(name: str) -> None:
-    table = bracket_table(name)
+    table = BINANCE_USDM.bracket_table(name)
     assert [b.cum for b in table.tiers] == PUBLISHED_CUM[name]
     assert [b.tier for b in table.tiers] == list(range(1, len(PUBLISHED_CUM[name]) + 1))
 
 
 def test_2024_table_rows() -> None:
-    tiers = BRACKET_TABLES["binance-btcusdt-2024"].tiers
+    tiers = BINANCE_USDM.bracket_tables["binance-btcusdt-2024"].tiers
     assert (tiers[2].floor, tiers[2].cap) == (F(800_000), F(3_000_000))
     assert tiers[2].max_leverage == 75
     assert tiers[2].mmr == Fraction(65, 10_000)
@@ -66,14 +60,14 @@ def test_2024_table_rows() -> None:
 
 
 def test_maintenance_margin_is_continuous_at_every_boundary() -> None:
-    for table in BRACKET_TABLES.values():
+    for table in BINANCE_USDM.bracket_tables.values():
         for lower, upper in zip(table.tiers, table.tiers[1:], strict=False):
             at = upper.floor
             assert at * lower.mmr - lower.cum == at * upper.mmr - upper.cum
 
 
 def test_bracket_lookup_boundaries() -> None:
-    table = bracket_table("binance-btcusdt-2024")
+    table = BINANCE_USDM.bracket_table("binance-btcusdt-2024")
     assert table.bracket_for(Fraction(0)).tier == 1
     assert table.bracket_for(Fraction("299999.99")).tier == 1
     assert table.bracket_for(Fraction(300_000)).tier == 2
@@ -108,7 +102,7 @@ def test_table_from_toml_checks_published_cum() -> None:
     assert table.name == "custom-2021"
     assert [b.mmr for b in table.tiers] == [Fraction(4, 1000), Fraction(5, 1000), Fraction(1, 100)]
     assert [b.cum for b in table.tiers] == [0, 50, 1_300]
-    assert table.tiers == BRACKET_TABLES["binance-btcusdt-2021"].tiers[:3]
+    assert table.tiers == BINANCE_USDM.bracket_tables["binance-btcusdt-2021"].tiers[:3]
 
 
 @pytest.mark.parametrize(
@@ -129,7 +123,7 @@ def test_table_from_toml_rejects_bad_tables(edit: tuple[str, str], message: str)
 
 
 def test_max_leverage_cut() -> None:
-    cut = bracket_table("binance-btcusdt-2024").with_max_leverage(8)
+    cut = BINANCE_USDM.bracket_table("binance-btcusdt-2024").with_max_leverage(8)
     assert [b.max_leverage for b in cut.tiers][:6] == [8] * 6
     assert cut.tiers[7].max_leverage == 5
     assert [b.cum for b in cut.tiers] == PUBLISHED_CUM["binance-btcusdt-2024"]
@@ -174,18 +168,13 @@ def test_impact_notional_is_200_times_max_leverage() -> None:
 
 def test_instrument_refuses_a_grid_finer_than_money_units() -> None:
     with pytest.raises(ValueError, match="1e-8"):
-        BTCUSDT.__class__(
-            symbol="TINY",
-            tick_size=Fraction(1, 10**6),
-            lot_size=Fraction(1, 10**3),
-            brackets=BTCUSDT.brackets,
-        )
+        BINANCE_USDM.contract("TINY", Fraction(1, 10**6), Fraction(1, 10**3))
 
 
 def test_maintenance_units_in_integers_matches_the_tiers() -> None:
     """Table 2024: 60,000 in tier 1 (0.4%) is 240; 904,000 in tier 3 is 4,376 (as in the
     liquidator's tier test); a notional at a cap belongs to the next tier."""
-    table = BRACKET_TABLES["binance-btcusdt-2024"]
+    table = BINANCE_USDM.bracket_tables["binance-btcusdt-2024"]
     usdt = 10**8
     assert table.maintenance_units(60_000 * usdt) == 240 * usdt
     assert table.maintenance_units(904_000 * usdt) == 4_376 * usdt

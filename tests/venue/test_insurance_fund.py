@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness.venue.ledger.accounts import Ledger, LedgerError
-from harness.venue.ledger.instruments import BTCUSDT
 from harness.venue.liquidation.insurance_fund import INSURANCE_FUND, InsuranceFund
+from harness.venue.profiles.binance_usdm import BTCUSDT
 
 USDT = 10**8
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.venue.ledger.accounts import EXTERNAL, Ledger, LedgerError
-from harness.venue.ledger.instruments import BTCUSDT, ETHUSDT
+from harness.venue.profiles.binance_usdm import BTCUSDT, ETHUSDT
 
 ACCOUNTS = ("a", "b", "c")
 TIERS = {"a": "regular", "b": "mm3", "c": "vip9"}
@@ -78,7 +78,7 @@ class Funding:
     mark: int
 
     def run(self, ledger: Ledger, marks: Marks, outside: Outside) -> None:
-        assert ledger.apply_funding(self.symbol, self.rate, self.mark).remainder >= 0
+        assert ledger.apply_funding(self.symbol, self.rate, self.mark).remainder_units >= 0
 
 
 @dataclass(frozen=True)
@@ -157,8 +157,8 @@ def test_money_and_lots_are_conserved(steps: list[Op], marks: Marks) -> None:
             )
             for a in (*ACCOUNTS, EXTERNAL)
         )
-        deposits = sum(ledger.account(a).net_deposits for a in ACCOUNTS)
-        assert equity + ledger.fee_pool == deposits
+        deposits = sum(ledger.account(a).net_deposits_units for a in ACCOUNTS)
+        assert equity + ledger.fee_pool_units == deposits
 
 
 @settings(max_examples=200, deadline=None)
@@ -186,4 +186,4 @@ def test_realized_pnl_of_a_round_trip_is_exact(
         ).realized_pnl
         flow -= BTCUSDT.notional_units(close_side * abs(left), exit_price)
     assert realized == flow
-    assert ledger.position("a", "BTCUSDT").cost == 0
+    assert ledger.position("a", "BTCUSDT").cost_units == 0

@@ -13,8 +13,7 @@ from fractions import Fraction
 from harness.venue.exchange.l2book import BID
 from harness.venue.exchange.matching import EngineConfig, MatchingEngine
 from harness.venue.exchange.orders import Event, OrderRequest, OrderType, Side, TimeInForce
-from harness.venue.ledger.accounts import EXTERNAL, SELL, Ledger
-from harness.venue.ledger.instruments import BTCUSDT
+from harness.venue.ledger.accounts import EXTERNAL, Ledger
 from harness.venue.liquidation.adl import AdlMethod
 from harness.venue.liquidation.insurance_fund import InsuranceFund, Record
 from harness.venue.liquidation.liquidator import (
@@ -24,6 +23,9 @@ from harness.venue.liquidation.liquidator import (
     settle_in_ledger,
 )
 from harness.venue.liquidation.queue import LiquidationQueue
+from harness.venue.profiles.binance_usdm import BTCUSDT
+
+SELL = Side.SELL
 
 USDT = 10**8
 T0 = 1_700_000_000_000_000_000

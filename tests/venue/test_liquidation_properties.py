@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from harness.journal import Journal
 from harness.sim.clock import SimEnv
 from harness.venue.ledger.accounts import EXTERNAL, SYSTEM_FEE_TIER
-from harness.venue.ledger.instruments import BTCUSDT, ETHUSDT, bracket_table
 from harness.venue.liquidation.insurance_fund import INSURANCE_FUND
 from harness.venue.population import Holding, Member, open_population
+from harness.venue.profiles.binance_usdm import BINANCE_USDM, BTCUSDT, ETHUSDT
 from harness.venue.venue import Market, Venue, VenueSettings
 
 START = 1_723_161_256_000_000_000
@@ -38,7 +38,7 @@ def test_single_isolated_long_is_liquidated_at_the_mark_of_example_2() -> None:
     A mark of 54,221.2 leaves it in the band; 54,221.1 makes it due, bankruptcy 54,000. Its
     notional, 54,221.1, is in tier 2 (above 50,000): the cut keeps 922 lots (49,991.85, tier 1),
     where it complies."""
-    inst = replace(BTCUSDT, brackets=bracket_table("binance-btcusdt-2021"))
+    inst = replace(BTCUSDT, brackets=BINANCE_USDM.bracket_table("binance-btcusdt-2021"))
     env = SimEnv(START, seed=1)
     venue = Venue(
         env, Journal(), {"BTCUSDT": inst}, VenueSettings(mark_method="mid", clearance_fee=0)

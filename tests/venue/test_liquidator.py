@@ -6,10 +6,12 @@ from fractions import Fraction
 
 from harness.venue.exchange.matching import EngineConfig, MatchingEngine
 from harness.venue.exchange.orders import OrderRequest, Side
-from harness.venue.ledger.accounts import BUY, SELL, Ledger
-from harness.venue.ledger.instruments import BTCUSDT
+from harness.venue.ledger.accounts import Ledger
 from harness.venue.liquidation.insurance_fund import InsuranceFund
 from harness.venue.liquidation.liquidator import LIQUIDATOR, Liquidator
+from harness.venue.profiles.binance_usdm import BTCUSDT
+
+BUY, SELL = Side.BUY, Side.SELL
 
 USDT = 10**8
 SYM = "BTCUSDT"

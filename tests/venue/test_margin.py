@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.venue.ledger.instruments import bracket_table
 from harness.venue.ledger.margin import (
     LONG,
     SHORT,
@@ -23,6 +22,7 @@ from harness.venue.ledger.margin import (
     maintenance_margin,
     margin_ratio,
 )
+from harness.venue.profiles.binance_usdm import BINANCE_USDM
 
 F = Fraction
 
@@ -44,7 +44,7 @@ def test_example_1_binance_published() -> None:
 
 
 def test_example_2_isolated_long_tier_2() -> None:
-    table = bracket_table("binance-btcusdt-2021")
+    table = BINANCE_USDM.bracket_table("binance-btcusdt-2021")
     result = liquidation_price(LONG, F(1), F(60_000), F(6_000), table)
     assert rounds_to(result.price, "54221.106")
     assert result.bankruptcy == 54_000
@@ -52,7 +52,7 @@ def test_example_2_isolated_long_tier_2() -> None:
 
 
 def test_example_3_recomputes_in_the_next_bracket() -> None:
-    table = bracket_table("binance-btcusdt-2021")
+    table = BINANCE_USDM.bracket_table("binance-btcusdt-2021")
     tier1 = table.tiers[0]
     first = liquidation_price_formula(SHORT, F(1), F(49_000), F(2_450), tier1.mmr, tier1.cum)
     assert rounds_to(first, "51245.02")
@@ -63,14 +63,14 @@ def test_example_3_recomputes_in_the_next_bracket() -> None:
 
 
 def test_example_4_isolated_long_tier_3() -> None:
-    table = bracket_table("binance-btcusdt-2024")
+    table = BINANCE_USDM.bracket_table("binance-btcusdt-2024")
     result = liquidation_price(LONG, F(10), F(100_000), F(100_000), table)
     assert rounds_to(result.price, "90437.846")
     assert result.tier == 3
 
 
 def test_example_5_cross_with_other_positions() -> None:
-    table = bracket_table("binance-btcusdt-2024")
+    table = BINANCE_USDM.bracket_table("binance-btcusdt-2024")
     result = liquidation_price(
         LONG, F(10), F(100_000), F(50_000), table, other_mm=F(2_000), other_upnl=F(-3_000)
     )
@@ -96,7 +96,7 @@ def test_short_entry_mm_mirrors_long() -> None:
 
 
 def test_no_liquidation_price_for_an_overcollateralized_long() -> None:
-    table = bracket_table("binance-btcusdt-2024")
+    table = BINANCE_USDM.bracket_table("binance-btcusdt-2024")
     result = liquidation_price(LONG, F(1), F(60_000), F(70_000), table)
     assert result.price is None
     assert result.bankruptcy is None
@@ -104,7 +104,7 @@ def test_no_liquidation_price_for_an_overcollateralized_long() -> None:
 
 
 def test_maintenance_and_ratio() -> None:
-    table = bracket_table("binance-btcusdt-2024")
+    table = BINANCE_USDM.bracket_table("binance-btcusdt-2024")
     bracket = table.bracket_for(F(1_000_000))
     assert maintenance_margin(F(1_000_000), bracket) == 5_000  # 0.65% - 1,500
     assert margin_ratio(F(5_000), F(10_000)) == F(1, 2)
@@ -129,7 +129,7 @@ def test_liquidation_price_is_where_balance_meets_maintenance(
 ) -> None:
     """The definition, evaluated independently: at LP the margin balance equals the MM of the
     bracket that LP's own notional falls in."""
-    table = bracket_table(name)
+    table = BINANCE_USDM.bracket_table(name)
     qty = F(qty_lots, 1000)
     wallet = qty * entry / leverage + other_mm
     result = liquidation_price(side, qty, F(entry), wallet, table, F(other_mm), F(other_upnl))

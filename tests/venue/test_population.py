@@ -14,8 +14,8 @@ from harness.config.scenario import loads_scenario
 from harness.journal import Journal
 from harness.sim.clock import SimEnv
 from harness.sim.rng import make_stream
+from harness.units import MONEY_SCALE as QUOTE_SCALE
 from harness.venue.ledger.accounts import EXTERNAL
-from harness.venue.ledger.instruments import ATOMUSDT, BTCUSDT, ETHUSDT, QUOTE_SCALE, SUIUSDT
 from harness.venue.population import (
     PopulationSettings,
     explicit,
@@ -23,6 +23,7 @@ from harness.venue.population import (
     size_grid,
     synthetic,
 )
+from harness.venue.profiles.binance_usdm import ATOMUSDT, BTCUSDT, ETHUSDT, SUIUSDT
 from harness.venue.venue import Venue, VenueSettings
 
 START = 1_723_161_256_000_000_000

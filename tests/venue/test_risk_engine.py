@@ -6,12 +6,17 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
-from harness.venue.ledger.accounts import BUY, SELL, Ledger
-from harness.venue.ledger.instruments import BTCUSDT, bracket_table
+from harness.units import Side
+from harness.venue.ledger.accounts import Ledger
 from harness.venue.liquidation.risk_engine import RiskEngine
+from harness.venue.profiles.binance_usdm import BINANCE_USDM, BTCUSDT
+
+BUY, SELL = Side.BUY, Side.SELL
 
 USDT = 10**8
-BTC21 = replace(BTCUSDT, symbol="BTC21", brackets=bracket_table("binance-btcusdt-2021"))
+BTC21 = replace(
+    BTCUSDT, symbol="BTC21", brackets=BINANCE_USDM.bracket_table("binance-btcusdt-2021")
+)
 BTC2 = replace(BTCUSDT, symbol="BTC2")
 
 

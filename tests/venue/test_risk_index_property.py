@@ -5,9 +5,12 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.venue.ledger.accounts import BUY, SELL, Ledger, MarginState
-from harness.venue.ledger.instruments import BTCUSDT
+from harness.units import Side
+from harness.venue.ledger.accounts import Ledger, MarginState
 from harness.venue.liquidation.risk_engine import RiskEngine
+from harness.venue.profiles.binance_usdm import BTCUSDT
+
+BUY, SELL = Side.BUY, Side.SELL
 
 SYM = "BTCUSDT"
 LEVELS = (0.8, 0.9)

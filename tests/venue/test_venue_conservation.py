@@ -9,7 +9,7 @@ from harness.journal import Journal
 from harness.sim.clock import SimEnv
 from harness.venue.exchange.orders import OrderRequest, OrderType, Side, TimeInForce
 from harness.venue.exchange.requests import Amend, Cancel, CancelAll, Submit
-from harness.venue.ledger.instruments import BTCUSDT
+from harness.venue.profiles.binance_usdm import BTCUSDT
 from harness.venue.venue import Venue, VenueSettings
 
 START = 1_723_161_256_000_000_000

@@ -6,7 +6,7 @@ from harness.journal import Journal
 from harness.sim.clock import SimEnv, parse_instant
 from harness.venue.exchange.orders import OrderRequest, OrderType, Side, TimeInForce
 from harness.venue.exchange.requests import Submit
-from harness.venue.ledger.instruments import BTCUSDT
+from harness.venue.profiles.binance_usdm import BTCUSDT
 from harness.venue.venue import Venue, VenueSettings
 
 MID = 600_000  # 60,000.0 USDT

@@ -14,7 +14,7 @@ from harness.venue.exchange.orders import OrderRequest, OrderType, Side, TimeInF
 from harness.venue.exchange.requests import Amend, Submit
 from harness.venue.guardrails.catalog import ScheduledChange
 from harness.venue.guardrails.gate import GuardrailSettings
-from harness.venue.ledger.instruments import BTCUSDT
+from harness.venue.profiles.binance_usdm import BTCUSDT
 from harness.venue.venue import Venue, VenueSettings
 
 START = 1_723_161_256_000_000_000

@@ -15,30 +15,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-RATE_SCALE = 10**8
-"""Rates stored as integers count parts per 1e8 (0.02% is 20_000)."""
+from harness.units import RATE_SCALE, Money, RateE8
 
 
-def rate_e8(rate: Fraction) -> int:
+def rate_e8(rate: Fraction) -> RateE8:
     """A rate in parts per 1e8; refused when the rate is finer than that, instead of guessing."""
     scaled = rate * RATE_SCALE
     if scaled.denominator != 1:
         raise ValueError(f"rate {rate} is not a whole number of 1e-8")
-    return scaled.numerator
+    return RateE8(scaled.numerator)
 
 
-def fee_units(notional_units: int, rate: int) -> int:
+def fee_units(notional_units: int, rate: int) -> Money:
     """Fee (positive: paid, negative: rebate) on a fill of `notional_units`, rounded up."""
     if notional_units < 0:
         raise ValueError("notional must not be negative")
-    return -((-notional_units * rate) // RATE_SCALE)
+    return Money(-((-notional_units * rate) // RATE_SCALE))
 
 
 @dataclass(frozen=True)
 class FeeTier:
-    maker: int
+    maker: RateE8
     """Parts per 1e8 of maker notional; negative means a rebate."""
-    taker: int
+    taker: RateE8
 
     def __post_init__(self) -> None:
         if self.taker < 0:
@@ -46,7 +45,7 @@ class FeeTier:
         if self.maker + self.taker < 0:
             raise ValueError("maker rebate larger than the taker fee lets a self-cross mint money")
 
-    def rate(self, is_maker: bool) -> int:
+    def rate(self, is_maker: bool) -> RateE8:
         return self.maker if is_maker else self.taker
 
 
@@ -64,39 +63,16 @@ class FeeSchedule:
             known = ", ".join(self.tiers)
             raise KeyError(f"fee tier {name!r} not in schedule {self.name!r} ({known})") from None
 
-    def rate(self, tier: str, is_maker: bool) -> int:
+    def rate(self, tier: str, is_maker: bool) -> RateE8:
         return self.tier(tier).rate(is_maker)
 
-    def fee(self, tier: str, is_maker: bool, notional_units: int) -> int:
+    def fee(self, tier: str, is_maker: bool, notional_units: int) -> Money:
         return fee_units(notional_units, self.rate(tier, is_maker))
 
 
-def _bp(maker: str, taker: str) -> FeeTier:
-    """A tier from percentages as the venue prints them ("0.0200" means 0.0200%)."""
+def tier_from_percent(maker: str, taker: str) -> FeeTier:
+    """A tier from percentages as venues print them ("0.0200" means 0.0200%)."""
     return FeeTier(
         maker=rate_e8(Fraction(maker) / 100),
         taker=rate_e8(Fraction(taker) / 100),
     )
-
-
-BINANCE_USDM_FEES = FeeSchedule(
-    name="binance-usdm",
-    tiers={
-        # Regular and VIP rates of the USD-M schedule without the BNB discount; a setting.
-        "regular": _bp("0.0200", "0.0500"),
-        "vip1": _bp("0.0160", "0.0400"),
-        "vip2": _bp("0.0140", "0.0350"),
-        "vip3": _bp("0.0120", "0.0320"),
-        "vip4": _bp("0.0100", "0.0300"),
-        "vip5": _bp("0.0080", "0.0270"),
-        "vip6": _bp("0.0060", "0.0250"),
-        "vip7": _bp("0.0040", "0.0220"),
-        "vip8": _bp("0.0020", "0.0200"),
-        "vip9": _bp("0.0000", "0.0170"),
-        # Market-maker programme: maker rebates of 0.001% to 0.005% (MECHANICS section 8);
-        # the taker side is illustrative (the top VIP taker rate).
-        "mm1": _bp("-0.0010", "0.0170"),
-        "mm2": _bp("-0.0030", "0.0170"),
-        "mm3": _bp("-0.0050", "0.0170"),
-    },
-)

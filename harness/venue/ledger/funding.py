@@ -19,15 +19,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from harness.venue.ledger.fees import RATE_SCALE
+from harness.units import RATE_SCALE, Money, RateE8
 
-DEFAULT_INTEREST = Fraction(1, 10_000)
-"""0.01% per 8 hours."""
-DEFAULT_CLAMP = Fraction(5, 10_000)
-"""The +-0.05% band that pulls the rate to the interest rate."""
-DEFAULT_IMPACT_MARGIN = Fraction(200)
-"""Impact notional is this many USDT times the symbol's maximum leverage."""
 BASE_INTERVAL_HOURS = 8
+"""The formula's rate is per 8 hours; shorter intervals get their share of it."""
 
 
 def impact_price(
@@ -83,14 +78,19 @@ def clamp(value: Fraction, low: Fraction, high: Fraction) -> Fraction:
 
 @dataclass(frozen=True)
 class FundingParams:
-    """A symbol's funding settings; cap and floor None mean unbounded."""
+    """A symbol's funding settings; cap and floor None mean unbounded.
 
-    interval_hours: int = BASE_INTERVAL_HOURS
-    interest: Fraction = DEFAULT_INTEREST
-    clamp: Fraction = DEFAULT_CLAMP
+    A venue's values live in its profile (`profiles/binance_usdm.py`), not here."""
+
+    interval_hours: int
+    interest: Fraction
+    """Interest rate per 8 hours."""
+    clamp: Fraction
+    """The band around the interest rate that pulls the rate to it."""
+    impact_margin: Fraction
+    """Impact notional is this many USDT times the symbol's maximum leverage."""
     cap: Fraction | None = None
     floor: Fraction | None = None
-    impact_margin: Fraction = DEFAULT_IMPACT_MARGIN
 
     def __post_init__(self) -> None:
         if not 0 < self.interval_hours <= BASE_INTERVAL_HOURS:
@@ -114,8 +114,8 @@ class FundingParams:
 def funding_rate(
     avg_premium: Fraction,
     *,
-    interest: Fraction = DEFAULT_INTEREST,
-    clamp_band: Fraction = DEFAULT_CLAMP,
+    interest: Fraction,
+    clamp_band: Fraction,
     interval_hours: int = BASE_INTERVAL_HOURS,
     cap: Fraction | None = None,
     floor: Fraction | None = None,
@@ -134,17 +134,16 @@ def funding_rate(
     return rate
 
 
-def rate_e8_toward_zero(rate: Fraction) -> int:
+def rate_e8_toward_zero(rate: Fraction) -> RateE8:
     """The rate at the venue's 1e-8 resolution, truncated so no payment grows by rounding."""
-    scaled = rate * RATE_SCALE
-    return int(scaled)
+    return RateE8(int(rate * RATE_SCALE))
 
 
-def funding_payment_units(position_value_units: int, rate: int) -> int:
+def funding_payment_units(position_value_units: int, rate: int) -> Money:
     """What a position pays (positive) or receives (negative) at a funding time.
 
     `position_value_units` is signed quantity x mark in 1e-8 USDT (negative for shorts) and
     `rate` is in parts per 1e8, so F > 0 makes longs pay. Rounded up: against the payer, and
     towards zero for the receiver.
     """
-    return -((-position_value_units * rate) // RATE_SCALE)
+    return Money(-((-position_value_units * rate) // RATE_SCALE))

@@ -3,7 +3,7 @@
 Conventions (every venue module follows them):
 - Prices are integer ticks and quantities integer lots of an instrument. A price or quantity off
   the grid is refused unless the caller names a rounding direction, so no rounding is silent.
-- Money (balances, fees, PnL, funding, margin) is an integer count of 1e-8 USDT (`QUOTE_SCALE`
+- Money (balances, fees, PnL, funding, margin) is an integer count of 1e-8 USDT (`MONEY_SCALE`
   units per USDT). The notional of `lots` at `ticks` is `lots * ticks * units_per_lot_tick`,
   exact, because an instrument whose tick x lot is not a whole number of units is refused.
 - Rates (fees, maintenance margin rates, funding) are exact `Fraction`s in the pure formulas and
@@ -11,6 +11,8 @@ Conventions (every venue module follows them):
 - Bracket floors, caps and `cum` are USDT as exact fractions, as venues publish them; config
   values may be ints, decimal strings ("0.004", "0.4%") or TOML floats, which are read through
   their shortest decimal form so that 0.004 means exactly 4/1000.
+
+The types live here; a venue's tables and contracts live in its profile (`harness.venue.profiles`).
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
-from harness.venue.ledger.fees import BINANCE_USDM_FEES, RATE_SCALE, FeeSchedule
+from harness.units import MONEY_SCALE, RATE_SCALE, Lots, Money, Ticks
+from harness.venue.ledger.fees import FeeSchedule
 from harness.venue.ledger.funding import FundingParams
 
-QUOTE_SCALE = 10**8
-"""Units of money per USDT."""
+QUOTE_SCALE: Final = MONEY_SCALE
+"""Units of money per USDT: `harness.units.MONEY_SCALE`, under the name the venue's callers use."""
 
 Rounding = Literal["exact", "floor", "ceil"]
 
@@ -171,6 +174,35 @@ class BracketTable:
                 )
         return table
 
+    @classmethod
+    def from_bounds(
+        cls,
+        name: str,
+        bounds: Sequence[int],
+        leverage: Sequence[int],
+        mmr_percent: Sequence[str],
+    ) -> BracketTable:
+        """Tiers as venues print them: n + 1 notional bounds, n max leverages, n MMRs in %."""
+        if len(bounds) != len(leverage) + 1 or len(mmr_percent) != len(leverage):
+            raise ValueError(f"{name}: need one more bound than leverages and MMRs")
+        rows = [
+            (bounds[i], bounds[i + 1], leverage[i], exact(mmr_percent[i] + "%"))
+            for i in range(len(leverage))
+        ]
+        return cls.build(name, rows)
+
+    @classmethod
+    def from_toml(cls, path: Path) -> BracketTable:
+        """A custom table from a `.toml` file (`name`, `[[tiers]]`); errors name the file."""
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        try:
+            return cls.from_dict(data, name=str(data.get("name", path.stem)))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: {exc}") from None
+
     def bracket_for(self, notional: Fraction) -> Bracket:
         """The tier holding `notional`; beyond the last cap the last tier (the venue refuses such
         positions by leverage, but the price formulas still need an answer)."""
@@ -184,7 +216,7 @@ class BracketTable:
         """Per tier, integers for `maintenance_units`: cap x scale as a ratio, MMR, cum x scale."""
         terms = []
         for b in self.tiers:
-            cap, cum = b.cap * QUOTE_SCALE, b.cum * QUOTE_SCALE
+            cap, cum = b.cap * MONEY_SCALE, b.cum * MONEY_SCALE
             terms.append(
                 (
                     cap.numerator,
@@ -197,7 +229,7 @@ class BracketTable:
             )
         return tuple(terms)
 
-    def maintenance_units(self, notional_units: int) -> int:
+    def maintenance_units(self, notional_units: int) -> Money:
         """Maintenance margin in units for a notional in units: ceil(notional x MMR - cum) in
         the notional's tier, as `bracket_for` picks it; integers only (the risk engine's check)."""
         terms = self._unit_terms
@@ -207,7 +239,7 @@ class BracketTable:
                 tier = term
                 break
         _, _, mmr_n, mmr_d, cum_n, cum_d = tier
-        return -(-(notional_units * mmr_n * cum_d - cum_n * mmr_d) // (mmr_d * cum_d))
+        return Money(-(-(notional_units * mmr_n * cum_d - cum_n * mmr_d) // (mmr_d * cum_d)))
 
     def with_max_leverage(self, limit: int) -> BracketTable:
         """The table with every tier's max leverage cut to `limit` (as in May 2022, to 8x)."""
@@ -217,118 +249,9 @@ class BracketTable:
         return BracketTable(f"{self.name}@max{limit}x", tiers)
 
 
-def _table(
-    name: str,
-    bounds: Sequence[int],
-    leverage: Sequence[int],
-    mmr_percent: Sequence[str],
-) -> BracketTable:
-    rows = [
-        (bounds[i], bounds[i + 1], leverage[i], exact(mmr_percent[i] + "%"))
-        for i in range(len(leverage))
-    ]
-    return BracketTable.build(name, rows)
-
-
-BRACKET_TABLES: dict[str, BracketTable] = {
-    "binance-btcusdt-2024": _table(
-        "binance-btcusdt-2024",
-        [
-            0,
-            300_000,
-            800_000,
-            3_000_000,
-            12_000_000,
-            70_000_000,
-            100_000_000,
-            230_000_000,
-            480_000_000,
-            600_000_000,
-            800_000_000,
-            1_200_000_000,
-            1_800_000_000,
-        ],
-        [150, 100, 75, 50, 25, 20, 10, 5, 4, 3, 2, 1],
-        [
-            "0.40",
-            "0.50",
-            "0.65",
-            "1.00",
-            "2.00",
-            "2.50",
-            "5.00",
-            "10.0",
-            "12.5",
-            "15.0",
-            "25.0",
-            "50.0",
-        ],
-    ),
-    "binance-btcusdt-2021": _table(
-        "binance-btcusdt-2021",
-        [
-            0,
-            50_000,
-            250_000,
-            3_000_000,
-            20_000_000,
-            40_000_000,
-            100_000_000,
-            120_000_000,
-            200_000_000,
-            300_000_000,
-            500_000_000,
-        ],
-        [125, 100, 50, 20, 10, 5, 4, 3, 2, 1],
-        ["0.4", "0.5", "1", "2.5", "5", "10", "12.5", "15", "25", "50"],
-    ),
-    # A representative mid-cap altcoin table of the shape Binance publishes for USD-M alts (75x at
-    # the first tier, 50% MMR at 1x); not copied from a venue page, so load the published one via
-    # TOML where exact tiers matter.
-    "binance-midcap-alt-2025": _table(
-        "binance-midcap-alt-2025",
-        [
-            0,
-            5_000,
-            25_000,
-            100_000,
-            250_000,
-            1_000_000,
-            2_500_000,
-            5_000_000,
-            12_500_000,
-            25_000_000,
-        ],
-        [75, 50, 25, 20, 10, 5, 4, 2, 1],
-        ["0.50", "1.00", "2.00", "2.50", "5.00", "10.0", "12.5", "25.0", "50.0"],
-    ),
-}
-
-
-def bracket_table(name: str) -> BracketTable:
-    try:
-        return BRACKET_TABLES[name]
-    except KeyError:
-        known = ", ".join(BRACKET_TABLES)
-        raise KeyError(f"unknown bracket table {name!r} (built in: {known})") from None
-
-
-def load_bracket_table(spec: str) -> BracketTable:
-    """A built-in table by name, or a custom one from a `.toml` file (`name`, `[[tiers]]`)."""
-    path = Path(spec)
-    if path.suffix != ".toml":
-        try:
-            return bracket_table(spec)
-        except KeyError as exc:
-            raise ValueError(str(exc.args[0])) from None
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{spec}: {exc}") from None
-    try:
-        return BracketTable.from_dict(data, name=str(data.get("name", path.stem)))
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{spec}: {exc}") from None
+def _band_bounds(mark_ticks: int, band: Fraction) -> tuple[int, int]:
+    """mark x (1 -+ band), rounded inwards so an allowed price never lies outside the band."""
+    return math.ceil(mark_ticks * (1 - band)), math.floor(mark_ticks * (1 + band))
 
 
 @dataclass(frozen=True)
@@ -339,97 +262,50 @@ class Instrument:
     tick_size: Fraction
     lot_size: Fraction
     brackets: BracketTable
-    min_notional: Fraction = Fraction(5)
-    price_band: Fraction = Fraction(5, 100)
+    min_notional: Fraction
+    """USDT; reduce-only orders are exempt."""
+    price_band: Fraction
     """A limit buy above mark x (1 + band) or a sell below mark x (1 - band) is rejected."""
-    market_take_bound: Fraction = Fraction(5, 100)
+    market_take_bound: Fraction
     """A market order may not fill further than this fraction from mark."""
-    fees: FeeSchedule = BINANCE_USDM_FEES
-    funding: FundingParams = field(default_factory=FundingParams)
+    fees: FeeSchedule
+    funding: FundingParams
     units_per_lot_tick: int = field(init=False)
     """Money units in one lot at one tick: notional = lots x ticks x this."""
 
     def __post_init__(self) -> None:
         if self.tick_size <= 0 or self.lot_size <= 0:
             raise ValueError(f"{self.symbol}: tick and lot size must be positive")
-        per = self.tick_size * self.lot_size * QUOTE_SCALE
+        per = self.tick_size * self.lot_size * MONEY_SCALE
         if per.denominator != 1:
             raise ValueError(f"{self.symbol}: tick x lot is not a whole number of 1e-8 USDT")
         object.__setattr__(self, "units_per_lot_tick", per.numerator)
 
-    def price_to_ticks(self, price: Fraction, rounding: Rounding = "exact") -> int:
-        return to_grid(price, self.tick_size, rounding)
+    def price_to_ticks(self, price: Fraction, rounding: Rounding = "exact") -> Ticks:
+        return Ticks(to_grid(price, self.tick_size, rounding))
 
     def ticks_to_price(self, ticks: int) -> Fraction:
         return ticks * self.tick_size
 
-    def qty_to_lots(self, qty: Fraction, rounding: Rounding = "exact") -> int:
-        return to_grid(qty, self.lot_size, rounding)
+    def qty_to_lots(self, qty: Fraction, rounding: Rounding = "exact") -> Lots:
+        return Lots(to_grid(qty, self.lot_size, rounding))
 
     def lots_to_qty(self, lots: int) -> Fraction:
         return lots * self.lot_size
 
-    def notional_units(self, lots: int, ticks: int) -> int:
+    def notional_units(self, lots: int, ticks: int) -> Money:
         """Signed like `lots`: a short's value is negative."""
-        return lots * ticks * self.units_per_lot_tick
+        return Money(lots * ticks * self.units_per_lot_tick)
 
     def limit_price_bounds(self, mark_ticks: int) -> tuple[int, int]:
-        """(lowest sell, highest buy) limit price in ticks allowed around `mark_ticks`.
-
-        Rounded inwards so an allowed price never lies outside the band."""
-        low = math.ceil(mark_ticks * (1 - self.price_band))
-        high = math.floor(mark_ticks * (1 + self.price_band))
-        return low, high
+        """(lowest sell, highest buy) limit price in ticks allowed around `mark_ticks`."""
+        return _band_bounds(mark_ticks, self.price_band)
 
     def market_take_bounds(self, mark_ticks: int) -> tuple[int, int]:
-        """(lowest, highest) price in ticks a market order may fill at, rounded inwards."""
-        low = math.ceil(mark_ticks * (1 - self.market_take_bound))
-        high = math.floor(mark_ticks * (1 + self.market_take_bound))
-        return low, high
+        """(lowest, highest) price in ticks a market order may fill at."""
+        return _band_bounds(mark_ticks, self.market_take_bound)
 
     @property
     def impact_notional(self) -> Fraction:
-        """200 USDT x the first tier's max leverage: 30,000 for a 150x symbol."""
+        """The impact margin x the first tier's max leverage: Binance's 200 USDT x 150 = 30,000."""
         return self.funding.impact_margin * self.brackets.tiers[0].max_leverage
-
-
-_FUNDING_CAP = Fraction(3, 1000)
-"""+-0.3%: a commonly quoted BTCUSDT cap/floor; a setting, not from MECHANICS."""
-
-BTCUSDT = Instrument(
-    symbol="BTCUSDT",
-    tick_size=Fraction(1, 10),
-    lot_size=Fraction(1, 1000),
-    brackets=BRACKET_TABLES["binance-btcusdt-2024"],
-    funding=FundingParams(cap=_FUNDING_CAP, floor=-_FUNDING_CAP),
-)
-
-ETHUSDT = Instrument(
-    symbol="ETHUSDT",
-    tick_size=Fraction(1, 100),
-    lot_size=Fraction(1, 1000),
-    # MECHANICS only lists BTCUSDT tiers; load ETHUSDT's published table via TOML when it matters.
-    brackets=BRACKET_TABLES["binance-btcusdt-2024"],
-    funding=FundingParams(cap=_FUNDING_CAP, floor=-_FUNDING_CAP),
-)
-
-# The two alts of the synthetic 2025-10-10 crash (docs/synth.md): grid as Binance USD-M lists
-# them (SUIUSDT price step 0.0001 and quantity step 0.1, ATOMUSDT 0.001 and 0.01), 5 USDT minimum
-# notional, the standard fee schedule, and the representative alt bracket table.
-SUIUSDT = Instrument(
-    symbol="SUIUSDT",
-    tick_size=Fraction(1, 10_000),
-    lot_size=Fraction(1, 10),
-    brackets=BRACKET_TABLES["binance-midcap-alt-2025"],
-    funding=FundingParams(cap=_FUNDING_CAP, floor=-_FUNDING_CAP),
-)
-
-ATOMUSDT = Instrument(
-    symbol="ATOMUSDT",
-    tick_size=Fraction(1, 1000),
-    lot_size=Fraction(1, 100),
-    brackets=BRACKET_TABLES["binance-midcap-alt-2025"],
-    funding=FundingParams(cap=_FUNDING_CAP, floor=-_FUNDING_CAP),
-)
-
-INSTRUMENTS: dict[str, Instrument] = {i.symbol: i for i in (BTCUSDT, ETHUSDT, SUIUSDT, ATOMUSDT)}

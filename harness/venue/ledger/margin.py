@@ -7,7 +7,7 @@ there (maintenance margin up, against the account). Liquidation prices are exact
 needs a tick rounds them towards the account (a long's up, a short's down) so the trigger fires
 no later than the exact price.
 
-Sides are +1 (long) and -1 (short), like the venue's +1 buy / -1 sell.
+Sides are `Side.BUY` (+1, long) and `Side.SELL` (-1, short).
 """
 
 from __future__ import annotations
@@ -15,20 +15,17 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TypeVar
+from typing import Final, TypeVar
 
+from harness.units import Side
 from harness.venue.ledger.instruments import Bracket, BracketTable
+from harness.venue.ledger.state import check_side
 
-LONG = 1
-SHORT = -1
+LONG: Final = Side.BUY
+"""A long position's side, as `harness calc` names it."""
+SHORT: Final = Side.SELL
 
 K = TypeVar("K", bound=Hashable)
-
-
-def _check_side(side: int) -> int:
-    if side not in (LONG, SHORT):
-        raise ValueError(f"side must be +1 (long) or -1 (short), got {side}")
-    return side
 
 
 def _check_position(qty: Fraction, entry: Fraction) -> None:
@@ -68,6 +65,18 @@ class Liquidation:
     tier: int | None
     """The bracket the price lands in; None when MMR and cum were given directly."""
 
+    @classmethod
+    def at(
+        cls,
+        raw: Fraction,
+        bankruptcy: Fraction | None,
+        mmr: Fraction,
+        cum: Fraction,
+        tier: int | None,
+    ) -> Liquidation:
+        """From the unfiltered formula's price: a price at or below zero never triggers."""
+        return cls(raw if raw > 0 else None, bankruptcy, mmr, cum, tier)
+
 
 def liquidation_price_formula(
     side: int,
@@ -84,7 +93,7 @@ def liquidation_price_formula(
     It solves margin balance = maintenance margin at mark LP for one bracket's MMR and cum;
     it may be zero or negative.
     """
-    s = _check_side(side)
+    s = check_side(side)
     _check_position(qty, entry)
     if not 0 <= mmr < 1:
         raise ValueError("MMR must be in [0, 1)")
@@ -133,13 +142,8 @@ def liquidation_price(
         )
         landed = brackets.bracket_for(max(Fraction(0), qty * raw))
         if landed == bracket:
-            return Liquidation(
-                price=raw if raw > 0 else None,
-                bankruptcy=bankruptcy_price(side, qty, entry, wallet, other_upnl),
-                mmr=bracket.mmr,
-                cum=bracket.cum,
-                tier=bracket.tier,
-            )
+            bankruptcy = bankruptcy_price(side, qty, entry, wallet, other_upnl)
+            return Liquidation.at(raw, bankruptcy, bracket.mmr, bracket.cum, bracket.tier)
         bracket = landed
     raise AssertionError(f"bracket search did not settle in {brackets.name}")
 
@@ -156,12 +160,8 @@ def liquidation_price_fixed(
 ) -> Liquidation:
     """Liquidation price for one given MMR and cum, with no bracket table to move through."""
     raw = liquidation_price_formula(side, qty, entry, wallet, mmr, cum, other_mm, other_upnl)
-    return Liquidation(
-        price=raw if raw > 0 else None,
-        bankruptcy=bankruptcy_price(side, qty, entry, wallet, other_upnl),
-        mmr=mmr,
-        cum=cum,
-        tier=None,
+    return Liquidation.at(
+        raw, bankruptcy_price(side, qty, entry, wallet, other_upnl), mmr, cum, None
     )
 
 
@@ -179,17 +179,11 @@ def liquidation_price_entry_mm(
     not re-valued at the liquidation price, so LP sits where the loss eats the wallet down to
     that fixed MM.
     """
-    s = _check_side(side)
+    s = check_side(side)
     _check_position(qty, entry)
     fixed_mm = qty * entry * mmr - cum
     raw = entry - s * (wallet - fixed_mm) / qty
-    return Liquidation(
-        price=raw if raw > 0 else None,
-        bankruptcy=bankruptcy_price(side, qty, entry, wallet),
-        mmr=mmr,
-        cum=cum,
-        tier=None,
-    )
+    return Liquidation.at(raw, bankruptcy_price(side, qty, entry, wallet), mmr, cum, None)
 
 
 def binance_adl_score(upnl: Fraction, wallet: Fraction, maintenance: Fraction) -> Fraction:
@@ -214,7 +208,7 @@ def bitmex_adl_score(
     value) and PnL% = (mark value - entry value) / |entry value|. A position whose mark is past
     bankruptcy has no effective leverage; it belongs to the liquidation engine, not the queue.
     """
-    s = _check_side(side)
+    s = check_side(side)
     _check_position(qty, entry)
     mark_value, entry_value, bankrupt_value = s * qty * mark, s * qty * entry, s * qty * bankruptcy
     equity = mark_value - bankrupt_value

@@ -4,7 +4,9 @@ Used when the insurance fund cannot absorb what the book would not take (MECHANI
 positions that can be hit are those on the opposite side of the liquidated one, held by simulated
 accounts: `EXTERNAL` (the recorded market) and the venue's own accounts are never deleveraged.
 
-Scores (exact fractions, in USDT, per position at the mark):
+Rankings, behind the `AdlRanking` protocol and registered by name in `ADL_RANKINGS` (a user adds
+one with `@ADL_RANKINGS.register("name")`, docs/profiles.md). Each scores a position at the mark
+with an exact fraction, or leaves it out:
 - `binance` (default): PnL% x margin ratio with `margin.binance_adl_score`, where WB is the
   position's isolated wallet, or the cross wallet for a cross position, and UPnL and MM are the
   position's own. Using the position's own UPnL and MM for a cross position is a simplification:
@@ -20,19 +22,24 @@ walking the ranking until the quantity is covered; each step gives an `adl` reco
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+from typing import Protocol
 
 from harness import journal as jk
-from harness.venue.ledger.accounts import EXTERNAL, Ledger
-from harness.venue.ledger.instruments import QUOTE_SCALE
+from harness.registry import Registry
+from harness.units import MONEY_SCALE, Side
+from harness.venue.ledger.accounts import EXTERNAL, Account, Ledger, Position
 from harness.venue.ledger.margin import adl_ranking, binance_adl_score, bitmex_adl_score
 from harness.venue.liquidation.insurance_fund import Record, record
 
 
 class AdlMethod(StrEnum):
+    """The built-in rankings' names, for the venue settings' annotation; any name in
+    `ADL_RANKINGS` works."""
+
     BINANCE = "binance"
     BITMEX = "bitmex"
 
@@ -45,17 +52,73 @@ class AdlCandidate:
     score: Fraction
 
 
+@dataclass(frozen=True)
+class AdlContext:
+    """What a ranking may read: the ledger, the symbol and the marks at ranking time."""
+
+    ledger: Ledger
+    symbol: str
+    side: int
+    """+1: longs are ranked, -1: shorts."""
+    mark_ticks: int
+    marks: Mapping[str, int]
+
+
+class AdlRanking(Protocol):
+    """Scores one position on the ranked side; None leaves it out of the ranking."""
+
+    def score(self, ctx: AdlContext, account: Account, pos: Position) -> Fraction | None: ...
+
+
+ADL_RANKINGS: Registry[Callable[[], AdlRanking]] = Registry("ADL ranking")
+
+
+@ADL_RANKINGS.register("binance")
+class BinanceRanking:
+    """PnL% x margin ratio of the position (module docstring)."""
+
+    def score(self, ctx: AdlContext, account: Account, pos: Position) -> Fraction | None:
+        ledger, symbol, mark = ctx.ledger, ctx.symbol, ctx.mark_ticks
+        wallet = pos.isolated_wallet if pos.isolated else account.wallet
+        return binance_adl_score(
+            Fraction(ledger.unrealized_pnl(account.account_id, symbol, mark), MONEY_SCALE),
+            Fraction(wallet, MONEY_SCALE),
+            Fraction(ledger.maintenance_margin(account.account_id, symbol, mark), MONEY_SCALE),
+        )
+
+
+@ADL_RANKINGS.register("bitmex")
+class BitmexRanking:
+    """PnL% x effective leverage; positions at or past bankruptcy are left out."""
+
+    def score(self, ctx: AdlContext, account: Account, pos: Position) -> Fraction | None:
+        ledger, symbol = ctx.ledger, ctx.symbol
+        liq = ledger.liquidation_price(account.account_id, symbol, ctx.marks)
+        entry = ledger.entry_price(account.account_id, symbol)
+        assert liq is not None and entry is not None
+        bankruptcy = liq.bankruptcy if liq.bankruptcy is not None else Fraction(0)
+        inst = ledger.instrument(symbol)
+        mark = inst.ticks_to_price(ctx.mark_ticks)
+        if (mark - bankruptcy) * ctx.side <= 0:
+            return None
+        qty = inst.lots_to_qty(abs(pos.qty))
+        return bitmex_adl_score(ctx.side, qty, entry, mark, bankruptcy)
+
+
 def rank(
     ledger: Ledger,
     symbol: str,
     side: int,
     mark_ticks: int,
     marks: Mapping[str, int],
-    method: AdlMethod = AdlMethod.BINANCE,
+    method: str = AdlMethod.BINANCE,
     exclude: Collection[str] = (),
 ) -> list[AdlCandidate]:
-    """Positions in `symbol` on `side` (+1 longs, -1 shorts), best candidate first."""
-    inst = ledger.instrument(symbol)
+    """Positions in `symbol` on `side` (+1 longs, -1 shorts), best candidate first, by the
+    ranking registered as `method`."""
+    ranking = ADL_RANKINGS.get(method)()
+    ledger.instrument(symbol)
+    ctx = AdlContext(ledger, symbol, side, mark_ticks, marks)
     scores: dict[str, Fraction] = {}
     sizes: dict[str, int] = {}
     for account_id, account in ledger.accounts.items():
@@ -64,24 +127,10 @@ def rank(
         pos = account.positions.get(symbol)
         if pos is None or pos.qty * side <= 0:
             continue
-        if method is AdlMethod.BINANCE:
-            wallet = pos.isolated_wallet if pos.isolated else account.wallet
-            score = binance_adl_score(
-                Fraction(ledger.unrealized_pnl(account_id, symbol, mark_ticks), QUOTE_SCALE),
-                Fraction(wallet, QUOTE_SCALE),
-                Fraction(ledger.maintenance_margin(account_id, symbol, mark_ticks), QUOTE_SCALE),
-            )
-        else:
-            liq = ledger.liquidation_price(account_id, symbol, marks)
-            entry = ledger.entry_price(account_id, symbol)
-            assert liq is not None and entry is not None
-            bankruptcy = liq.bankruptcy if liq.bankruptcy is not None else Fraction(0)
-            mark = inst.ticks_to_price(mark_ticks)
-            if (mark - bankruptcy) * side <= 0:
-                continue
-            score = bitmex_adl_score(side, inst.lots_to_qty(abs(pos.qty)), entry, mark, bankruptcy)
-        scores[account_id] = score
-        sizes[account_id] = pos.qty
+        score = ranking.score(ctx, account, pos)
+        if score is not None:
+            scores[account_id] = score
+            sizes[account_id] = pos.qty
     return [AdlCandidate(a, sizes[a], scores[a]) for a in adl_ranking(scores)]
 
 
@@ -103,7 +152,7 @@ def deleverage(
     holder_qty = ledger.position(holder, symbol).qty
     if qty_lots <= 0 or qty_lots > abs(holder_qty):
         raise ValueError(f"cannot deleverage {qty_lots} lots of a {holder_qty}-lot position")
-    holder_side = 1 if holder_qty > 0 else -1
+    holder_side = Side.BUY if holder_qty > 0 else Side.SELL
     records: list[Record] = []
     remaining = qty_lots
     for number, candidate in enumerate(ranking, start=1):

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from harness import journal as jk
+from harness.units import MONEY_SCALE
 from harness.venue.exchange.matching import MatchingEngine
 from harness.venue.exchange.orders import (
     PUBLIC,
@@ -67,7 +68,6 @@ from harness.venue.exchange.orders import (
 )
 from harness.venue.ledger.accounts import EXTERNAL, Ledger, MarginState
 from harness.venue.ledger.fees import fee_units, rate_e8
-from harness.venue.ledger.instruments import QUOTE_SCALE
 from harness.venue.liquidation import adl
 from harness.venue.liquidation.insurance_fund import (
     CLEARANCE_FEE,
@@ -78,19 +78,24 @@ from harness.venue.liquidation.insurance_fund import (
     Record,
     record,
 )
+from harness.venue.profiles import default_profile
 
 LIQUIDATOR = "@liquidator"
+_PROFILE = default_profile()
 
 Settle = Callable[[list[Event], int], None]
 
 
 @dataclass(frozen=True)
 class LiquidatorSettings:
-    clearance_fee: Fraction = Fraction(5, 1000)
-    """Rate on the notional the liquidator fills through the book (0.5%; BTCUSDT has used
-    1.25%), paid to the fund out of the proceeds above the bankruptcy price."""
+    """Defaults are the built-in venue profile's (`profiles.default_profile`)."""
+
+    clearance_fee: Fraction = _PROFILE.clearance_fee
+    """Rate on the notional the liquidator fills through the book, paid to the fund out of the
+    proceeds above the bankruptcy price."""
     partial_by_tier: bool = True
-    adl_method: adl.AdlMethod = adl.AdlMethod.BINANCE
+    adl_method: str = _PROFILE.adl_ranking
+    """A name in `adl.ADL_RANKINGS`."""
 
 
 def settle_in_ledger(ledger: Ledger, events: list[Event]) -> None:
@@ -262,7 +267,7 @@ class Liquidator:
         due = True
         while due and self.settings.partial_by_tier:
             lots = abs(self.ledger.position(account_id, symbol).qty)
-            notional = Fraction(inst.notional_units(lots, mark), QUOTE_SCALE)
+            notional = Fraction(inst.notional_units(lots, mark), MONEY_SCALE)
             bracket = inst.brackets.bracket_for(notional)
             if bracket.tier == 1:
                 break

@@ -41,8 +41,9 @@ from fractions import Fraction
 from sortedcontainers import SortedList
 
 from harness import journal as jk
+from harness.units import MONEY_SCALE
 from harness.venue.ledger.accounts import SYSTEM_FEE_TIER, Ledger, MarginState
-from harness.venue.ledger.instruments import QUOTE_SCALE, BracketTable
+from harness.venue.ledger.instruments import BracketTable
 from harness.venue.ledger.margin import liquidation_price_formula
 from harness.venue.liquidation.insurance_fund import Record, record
 
@@ -156,10 +157,10 @@ class RiskEngine:
         pos = ledger.position(account_id, symbol)
         side = 1 if pos.qty > 0 else -1
         qty = inst.lots_to_qty(abs(pos.qty))
-        entry = Fraction(abs(pos.cost), QUOTE_SCALE) / qty
+        entry = Fraction(abs(pos.cost_units), MONEY_SCALE) / qty
         key = (account_id, scope)
         self._keys.setdefault(account_id, []).append(key)
-        self._geometry[key] = (symbol, side, qty, entry, Fraction(wallet, QUOTE_SCALE))
+        self._geometry[key] = (symbol, side, qty, entry, Fraction(wallet, MONEY_SCALE))
         self._place(key)
 
     def _place(self, key: Key) -> None:
