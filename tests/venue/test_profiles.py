@@ -135,7 +135,10 @@ def test_an_unlisted_symbol_gets_the_venue_terms_and_the_default_table() -> None
 def test_scenario_names_its_profile_and_an_unknown_one_is_refused() -> None:
     from harness.config.scenario import ScenarioError, loads_scenario
 
-    base = '[data]\nsymbols = ["BTCUSDT"]\nstart = "2024-08-08T23:55:00Z"\nend = "2024-08-08T23:56:00Z"\n'
+    base = (
+        '[data]\nsymbols = ["BTCUSDT"]\n'
+        'start = "2024-08-08T23:55:00Z"\nend = "2024-08-08T23:56:00Z"\n'
+    )
     assert loads_scenario(base).venue.profile == "binance-usdm"
     with pytest.raises(ScenarioError, match=r"venue\.profile.*binance-usdm"):
         loads_scenario(base + '[venue]\nprofile = "nowhere"\n')
